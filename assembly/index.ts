@@ -1,0 +1,5 @@
+// The layerkit WebAssembly core: every kernel the TypeScript shell calls, over linear memory.
+// No I/O and no host calls; the host copies bytes into the staging area and calls coarse
+// functions that advance a state machine over them.
+export { SHA256_CONTEXT_SIZE, sha256Init, sha256Update, sha256Final } from './sha256';
+export { INPUT_SIZE, inputPtr, alloc, free } from './memory';

@@ -1,0 +1,17 @@
+/**
+ * layerkit's portable API: no runtime globals here. Import it through a runtime entry
+ * (`layerkit` resolves to node.ts on Node/Deno/Bun and to workers.ts on workerd), or call
+ * `init(wasmBytesOrModule)` yourself.
+ *
+ *   import { init, digestBytes } from 'layerkit';
+ *   await init(); await digestBytes(new TextEncoder().encode('hi')) // 'sha256:8f43…'
+ */
+export { init, instantiate, type WasmSource } from './core/wasm.ts';
+export { LayerkitError, UsageError, isLayerkitError } from './errors.ts';
+export { type Algorithm, type Digest, type ParsedDigest, parseDigest, formatDigest, toHex } from './digest/digest.ts';
+export {
+  type Hasher, type Sha256Backend, createHasher, setSha256Backend, currentSha256Backend, registerNativeHash,
+} from './digest/backends.ts';
+export { type DigestResult, type HashingStream, hashingStream, digestStream, digestBytes } from './digest/stream.ts';
+export { decompressedStream, detectCompression, type Compression } from './compress/detect.ts';
+export { type Host, setHost } from './host.ts';
