@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // Runs the compiled CLI (dist/, built by `npm ci` through the prepare script).
-import '../dist/cli/bin.js';
+import '../dist/bin.js';

@@ -46,3 +46,8 @@ export async function main(argv: string[]): Promise<number> {
     return report(error, argv.includes('--debug'));
   }
 }
+
+/** Runs the CLI on this process's arguments and sets its exit status. */
+export async function runCli(): Promise<void> {
+  process.exitCode = await main(process.argv.slice(2));
+}
