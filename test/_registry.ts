@@ -1,0 +1,210 @@
+/**
+ * A real registry for the tests: Debian's `docker-registry` (CNCF distribution 2.8) on
+ * 127.0.0.1, with a config written here (filesystem storage in a temp dir, a free port), open,
+ * behind htpasswd basic auth, or behind the small bearer-token server below. Stopped by `stop()`.
+ *
+ *   const registry = await startRegistry({ auth: 'token', users: { alice: 'secret' } });
+ *   registry.host // '127.0.0.1:41234'   …   await registry.stop();
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSign, randomBytes as cryptoRandom } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bcrypt } from 'hash-wasm';
+
+export const REGISTRY_BINARY = '/usr/bin/docker-registry';
+
+/** Why a registry cannot run here, or undefined when it can. */
+export function registryUnavailable(): string | undefined {
+  if (!existsSync(REGISTRY_BINARY)) return `${REGISTRY_BINARY} missing (scripts/install-system-deps.sh installs docker-registry)`;
+  if (spawnSync('openssl', ['version']).status !== 0) return 'openssl missing (needed for the token server certificate)';
+  return undefined;
+}
+
+export type AuthMode = 'none' | 'basic' | 'token';
+
+export interface TokenRequest {
+  scope: string[];
+  user: string | undefined;
+  service: string | null;
+}
+
+export interface TestRegistry {
+  /** `127.0.0.1:PORT`, as a docker reference names it. */
+  host: string;
+  url: string;
+  /** The token server (auth: 'token'), e.g. to count the tokens it issued. */
+  token?: { url: string; requests: TokenRequest[] };
+  /** Everything the registry logged so far (the access log shows mounts and uploads). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export interface RegistryOptions {
+  auth?: AuthMode;
+  users?: Record<string, string>;
+  /** Lifetime of issued tokens in seconds (token mode). */
+  tokenSeconds?: number;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export async function startRegistry(options: RegistryOptions = {}): Promise<TestRegistry> {
+  const auth = options.auth ?? 'none';
+  const users = options.users ?? { alice: 'wonderland' };
+  const dir = mkdtempSync(join(tmpdir(), 'layerkit-registry-'));
+  const port = await freePort();
+  let authBlock = '';
+  let tokenServer: TokenServer | undefined;
+  if (auth === 'basic') {
+    const lines = await Promise.all(Object.entries(users).map(async ([user, password]) => `${user}:${await bcryptHash(password)}`));
+    writeFileSync(join(dir, 'htpasswd'), lines.join('\n') + '\n');
+    authBlock = `auth:\n  htpasswd:\n    realm: layerkit-test\n    path: ${join(dir, 'htpasswd')}\n`;
+  } else if (auth === 'token') {
+    tokenServer = await startTokenServer(dir, users, options.tokenSeconds ?? 300);
+    authBlock = `auth:\n  token:\n    realm: ${tokenServer.url}/token\n    service: layerkit-test\n    issuer: layerkit-test-issuer\n    rootcertbundle: ${join(dir, 'cert.pem')}\n`;
+  }
+  const config = [
+    'version: 0.1',
+    'log:\n  level: info\n  formatter: text',
+    `storage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false`,
+    `http:\n  addr: 127.0.0.1:${port}\n  secret: ${cryptoRandom(16).toString('hex')}`,
+    authBlock,
+  ].join('\n');
+  writeFileSync(join(dir, 'config.yml'), config);
+  const child = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let logged = '';
+  child.stdout!.on('data', (d) => (logged += d));
+  child.stderr!.on('data', (d) => (logged += d));
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilServing(url, child, () => logged);
+  return {
+    host: `127.0.0.1:${port}`,
+    url,
+    token: tokenServer && { url: tokenServer.url, requests: tokenServer.requests },
+    log: () => logged,
+    async stop() {
+      await stopChild(child);
+      await tokenServer?.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitUntilServing(url: string, child: ChildProcess, log: () => string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}):\n${log()}`);
+    try {
+      const response = await fetch(`${url}/v2/`);
+      await response.body?.cancel();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  await stopChild(child);
+  throw new Error(`docker-registry did not start:\n${log()}`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** An htpasswd line's hash: the registry accepts only bcrypt, which hash-wasm computes. */
+export async function bcryptHash(password: string): Promise<string> {
+  return bcrypt({ password, salt: new Uint8Array(cryptoRandom(16)), costFactor: 5, outputType: 'encoded' });
+}
+
+interface TokenServer {
+  url: string;
+  requests: TokenRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * Docker's token protocol: GET /token?service=…&scope=repository:NAME:pull,push, optional basic
+ * auth, answers a JWT (RS256, x5c = our self-signed certificate, which the registry trusts).
+ * Anonymous users get pull only; a known user gets what they asked for.
+ */
+async function startTokenServer(dir: string, users: Record<string, string>, seconds: number): Promise<TokenServer> {
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'),
+    '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=layerkit-test-token'], { encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr}`);
+  const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+  const certDer = readFileSync(join(dir, 'cert.pem'), 'utf8').replace(/-----[^-]+-----|\s/g, '');
+  const requests: TokenRequest[] = [];
+  const server: Server = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://x');
+    const user = basicUser(request, users);
+    if (user === null) {
+      response.writeHead(401, { 'content-type': 'application/json' });
+      response.end('{"details":"bad credentials"}');
+      return;
+    }
+    const scope = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+    requests.push({ scope, user, service: url.searchParams.get('service') });
+    const access = scope.map((s) => {
+      const [type, name, actions] = splitScope(s);
+      const granted = actions.split(',').filter((a) => user !== undefined || a === 'pull');
+      return { type, name, actions: granted };
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const token = signJwt(key, certDer, {
+      iss: 'layerkit-test-issuer', sub: user ?? '', aud: url.searchParams.get('service') ?? '', exp: now + seconds,
+      nbf: now - 10, iat: now, jti: cryptoRandom(8).toString('hex'), access,
+    });
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ token, access_token: token, expires_in: seconds, issued_at: new Date().toISOString() }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections?.();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/** `repository:a/b:pull,push` → type, name, actions (names may hold `:` only for registry:catalog:*). */
+function splitScope(scope: string): [string, string, string] {
+  const first = scope.indexOf(':');
+  const last = scope.lastIndexOf(':');
+  return [scope.slice(0, first), scope.slice(first + 1, last), scope.slice(last + 1)];
+}
+
+/** undefined = anonymous; null = wrong credentials; else the user name. */
+function basicUser(request: IncomingMessage, users: Record<string, string>): string | undefined | null {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  if (!header.startsWith('Basic ')) return null;
+  const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const [user, password] = [decoded.slice(0, colon), decoded.slice(colon + 1)];
+  return users[user] !== undefined && users[user] === password ? user : null;
+}
+
+const b64url = (data: string | Buffer) => Buffer.from(data).toString('base64url');
+
+function signJwt(key: string, certDer: string, claims: object): string {
+  const head = b64url(JSON.stringify({ typ: 'JWT', alg: 'RS256', x5c: [certDer] }));
+  const body = b64url(JSON.stringify(claims));
+  const signature = createSign('RSA-SHA256').update(`${head}.${body}`).sign(key);
+  return `${head}.${body}.${b64url(signature)}`;
+}
