@@ -2,6 +2,8 @@
  * What a runtime must supply to the portable code: files as web streams, the environment.
  * `src/runtime/` fills it in per runtime; everything else talks only to this interface.
  */
+import { LayerkitError } from './errors.ts';
+
 export type RuntimeName = 'node' | 'deno' | 'bun' | 'workerd' | 'other';
 
 export interface FileInfo {
@@ -16,6 +18,37 @@ export interface Host {
   stat(path: string): Promise<FileInfo>;
   /** The file's bytes from `start` as a stream; opened lazily so a caller can re-open it. */
   openRead(path: string, start?: number): ReadableStream<Uint8Array>;
+
+  // Writing and listing, for stores and archives; absent on hosts without files (use `need`).
+  /** The whole file; for small documents only. */
+  readFile?(path: string): Promise<Uint8Array>;
+  /** Writes `bytes` to `path` (created or truncated); with `sync`, fsyncs before returning. */
+  writeFile?(path: string, bytes: Uint8Array, options?: { sync?: boolean }): Promise<void>;
+  /** A sink writing `path` (created or truncated, exclusive with `exclusive`); with `sync`, close fsyncs. */
+  openWrite?(path: string, options?: { sync?: boolean; exclusive?: boolean }): WritableStream<Uint8Array>;
+  mkdir?(path: string, options?: { recursive?: boolean }): Promise<void>;
+  /** Atomic within one file system (POSIX rename). */
+  rename?(from: string, to: string): Promise<void>;
+  /** Makes a directory's entries durable (after a rename into it). */
+  fsyncDir?(path: string): Promise<void>;
+  /** Names in a directory, without `.` and `..`. */
+  readdir?(path: string): Promise<string[]>;
+  /** Removes a file or (with `recursive`) a tree; no error when absent. */
+  remove?(path: string, options?: { recursive?: boolean }): Promise<void>;
+  /** Like stat, without following a final symlink. */
+  lstat?(path: string): Promise<FileInfo & { isSymlink: boolean; mode: number; mtimeMs: number; uid: number; gid: number }>;
+  readlink?(path: string): Promise<string>;
+}
+
+type FileMethods = Exclude<keyof Host, 'runtime' | 'env' | 'stat' | 'openRead'>;
+
+/** The host's `method`, or a NO_FILESYSTEM error naming what is missing. */
+export function need<K extends FileMethods>(method: K): NonNullable<Host[K]> {
+  const fn = host()[method];
+  if (!fn) {
+    throw new LayerkitError('NO_FILESYSTEM', `this runtime's host has no ${method}()`, { hint: 'use an in-memory store or pass streams' });
+  }
+  return (fn as (...a: unknown[]) => unknown).bind(host()) as NonNullable<Host[K]>;
 }
 
 let current: Host | undefined;

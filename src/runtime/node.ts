@@ -1,7 +1,7 @@
 /**
  * The host for Node, Deno and Bun: all three serve node:fs and node:crypto, so one adapter fits.
  */
-import { open, readFile, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { Host } from '../host.ts';
 import { detectRuntime } from './probe.ts';
 
@@ -37,6 +37,26 @@ function openRead(path: string, start = 0): ReadableStream<Uint8Array> {
   });
 }
 
+function openWrite(path: string, options?: { sync?: boolean; exclusive?: boolean }): WritableStream<Uint8Array> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  return new WritableStream<Uint8Array>({
+    async start() {
+      handle = await open(path, options?.exclusive ? 'wx' : 'w');
+    },
+    async write(chunk) {
+      let done = 0;
+      while (done < chunk.length) done += (await handle!.write(chunk, done, chunk.length - done)).bytesWritten;
+    },
+    async close() {
+      if (options?.sync) await handle!.sync();
+      await handle!.close();
+    },
+    async abort() {
+      await handle?.close();
+    },
+  });
+}
+
 export const nodeHost: Host = {
   runtime: detectRuntime(),
   env: (name) => process.env[name],
@@ -45,4 +65,36 @@ export const nodeHost: Host = {
     return { size: info.size, isFile: info.isFile(), isDirectory: info.isDirectory() };
   },
   openRead,
+  readFile: async (path) => new Uint8Array(await readFile(path)),
+  async writeFile(path, bytes, options) {
+    if (!options?.sync) return writeFile(path, bytes);
+    const handle = await open(path, 'w');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+  openWrite,
+  mkdir: async (path, options) => void (await mkdir(path, options)),
+  rename: (from, to) => rename(from, to),
+  async fsyncDir(path) {
+    const handle = await open(path, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+  readdir: (path) => readdir(path),
+  remove: (path, options) => rm(path, { force: true, recursive: options?.recursive ?? false }),
+  async lstat(path) {
+    const info = await lstat(path);
+    return {
+      size: info.size, isFile: info.isFile(), isDirectory: info.isDirectory(), isSymlink: info.isSymbolicLink(),
+      mode: info.mode, mtimeMs: info.mtimeMs, uid: info.uid, gid: info.gid,
+    };
+  },
+  readlink: (path) => readlink(path),
 };
