@@ -38,6 +38,8 @@ export interface Host {
   /** Like stat, without following a final symlink. */
   lstat?(path: string): Promise<FileInfo & { isSymlink: boolean; mode: number; mtimeMs: number; uid: number; gid: number }>;
   readlink?(path: string): Promise<string>;
+  /** Runs a program with `stdin`, no shell (credential helpers); absent where programs cannot run. */
+  spawn?(command: string, args: string[], stdin: Uint8Array): Promise<{ status: number; stdout: Uint8Array; stderr: Uint8Array }>;
 }
 
 type FileMethods = Exclude<keyof Host, 'runtime' | 'env' | 'stat' | 'openRead'>;

@@ -2,6 +2,7 @@
  * The host for Node, Deno and Bun: all three serve node:fs and node:crypto, so one adapter fits.
  */
 import { lstat, mkdir, open, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import type { Host } from '../host.ts';
 import { detectRuntime } from './probe.ts';
 
@@ -97,4 +98,26 @@ export const nodeHost: Host = {
     };
   },
   readlink: (path) => readlink(path),
+  spawn: runProgram,
 };
+
+/** Runs `command` without a shell, feeding `stdin`; output capped at 1 MiB per stream. */
+function runProgram(command: string, args: string[], stdin: Uint8Array): Promise<{ status: number; stdout: Uint8Array; stderr: Uint8Array }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let size = 0;
+    const collect = (into: Buffer[]) => (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > 2 << 20) child.kill();
+      else into.push(chunk);
+    };
+    child.stdout.on('data', collect(out));
+    child.stderr.on('data', collect(err));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ status: code ?? -1, stdout: new Uint8Array(Buffer.concat(out)), stderr: new Uint8Array(Buffer.concat(err)) }));
+    child.stdin.on('error', () => {});
+    child.stdin.end(stdin);
+  });
+}
