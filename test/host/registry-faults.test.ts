@@ -59,7 +59,7 @@ async function pullInto(server: FaultServer, store = new RecordingStore()) {
 
 test('a blob with one flipped byte: DIGEST_MISMATCH, the layer and the name never reach the store', async () => {
   const flipped = blob.slice();
-  flipped[12345] ^= 1;
+  flipped[12345] = flipped[12345]! ^ 1;
   const server = await faultRegistry((_req, res) => res.send(200, {}, flipped));
   const { result, store } = await pullInto(server);
   assert.is(result, 'DIGEST_MISMATCH');
