@@ -3,3 +3,5 @@
 // functions that advance a state machine over them.
 export { SHA256_CONTEXT_SIZE, sha256Init, sha256Update, sha256Final } from './sha256';
 export { INPUT_SIZE, inputPtr, alloc, free } from './memory';
+export { TAR_BUFFER_SIZE, tarCreate, tarFeed, tarFinish, tarFree } from './tar';
+export { ENTRY_SIZE, entriesCreate, entriesFree } from './entries';

@@ -20,6 +20,14 @@ export interface CoreExports {
   sha256Init(ctx: number): void;
   sha256Update(ctx: number, ptr: number, len: number): void;
   sha256Final(ctx: number, out: number): void;
+  TAR_BUFFER_SIZE: WebAssembly.Global;
+  ENTRY_SIZE: WebAssembly.Global;
+  tarCreate(flags: number): number;
+  tarFeed(ctx: number, loaded: number): number;
+  tarFinish(ctx: number): number;
+  tarFree(ctx: number): void;
+  entriesCreate(capacity: number, arena: number, meta: number, digests: number): number;
+  entriesFree(table: number): void;
 }
 
 export class Core {

@@ -1,0 +1,122 @@
+/**
+ * Binding of the tar reader kernel (assembly/tar.ts). A parser owns a context and a private 1 MiB
+ * input buffer in linear memory (not the shared staging area, so hashing between events cannot
+ * overwrite bytes the parser has not consumed yet) and an entry table (assembly/entries.ts).
+ *
+ *   const p = new TarParser(core(), { index: true, sha256Files: true });
+ *   for await (const chunk of stream) p.feed(chunk);   // index mode: runs whole chunks in WASM
+ *   const { diffID, size } = p.finish();  p.index      // a LayerIndex of every entry
+ */
+import { LayerIndex } from './layer-index.ts';
+import { TarError, type TarErrorCode } from './tar-errors.ts';
+import type { Core } from './wasm.ts';
+
+/** What a kernel call stopped at. */
+export const TarEvent = { NeedInput: 0, Entry: 1, Data: 2, End: 3, Error: 4 } as const;
+export type TarEvent = (typeof TarEvent)[keyof typeof TarEvent];
+
+// Result fields at the start of the kernel context (assembly/tar.ts S_*).
+const S = { event: 0, dataPtr: 4, dataLen: 8, errorCode: 12, errorPhase: 16, errorEntry: 20, errorOffset: 24, streamPos: 32, table: 40, buffer: 44, digest: 48 } as const;
+const FLAG_INDEX = 1, FLAG_HASH_FILES = 2, FLAG_HASH_STREAM = 4;
+
+/** Kernel error numbers (assembly/tar.ts ERR_*) to stable codes. */
+const ERROR_CODES: TarErrorCode[] = [
+  'TAR_BAD_HEADER', 'TAR_BAD_CHECKSUM', 'TAR_BAD_HEADER', 'TAR_BAD_PAX', 'TAR_BAD_SPARSE',
+  'TAR_FIELD_TOO_LONG', 'TAR_NEGATIVE_SIZE', 'TAR_TRUNCATED', 'TAR_TOO_MANY_ENTRIES',
+];
+const ERROR_TEXT = [
+  'invalid tar header', 'invalid tar header checksum', 'invalid tar header: a zero block followed by data',
+  'invalid pax extended header', 'invalid GNU sparse map', 'tar header field too long (over 1 MiB)',
+  'negative tar entry size', 'unexpected end of the tar stream', 'too many entries for one index',
+];
+
+export interface TarParserOptions {
+  /** Index mode: keep every entry in the table and skip contents inside WASM (no data events). */
+  index?: boolean;
+  /** Hash each regular file's logical content (index mode). */
+  sha256Files?: boolean;
+  /** Hash the whole stream (the diffID); on by default. */
+  hashStream?: boolean;
+}
+
+export class TarParser {
+  readonly ctx: number;
+  readonly bufferSize: number;
+  readonly index: LayerIndex;
+  #finished = false;
+
+  constructor(readonly core: Core, options: TarParserOptions = {}) {
+    const flags = (options.index ? FLAG_INDEX : 0) | (options.sha256Files ? FLAG_HASH_FILES : 0) | (options.hashStream === false ? 0 : FLAG_HASH_STREAM);
+    this.ctx = core.exports.tarCreate(flags);
+    this.bufferSize = Number(core.exports.TAR_BUFFER_SIZE.value);
+    this.index = new LayerIndex(core, this.field(S.table));
+  }
+
+  private field(offset: number): number {
+    return new DataView(this.core.exports.memory.buffer).getUint32(this.ctx + offset, true);
+  }
+
+  /** Copies up to bufferSize bytes of `bytes` into the parser's buffer and runs the kernel; see step(). */
+  load(bytes: Uint8Array): TarEvent {
+    this.core.bytes(this.field(S.buffer), bytes.length).set(bytes);
+    return this.core.exports.tarFeed(this.ctx, bytes.length) as TarEvent;
+  }
+
+  /** Continues over bytes already loaded; NeedInput once they are all consumed. */
+  step(): TarEvent {
+    return this.core.exports.tarFeed(this.ctx, 0) as TarEvent;
+  }
+
+  /** Index mode: runs the kernel over a whole chunk; throws the TarError if the archive is bad. Returns true at the end of the archive. */
+  feed(chunk: Uint8Array): boolean {
+    for (let offset = 0; offset < chunk.length; offset += this.bufferSize) {
+      let event = this.load(chunk.subarray(offset, offset + this.bufferSize));
+      while (event === TarEvent.Entry || event === TarEvent.Data) event = this.step();
+      if (event === TarEvent.Error) throw this.error();
+      if (event === TarEvent.End) return true;
+    }
+    return false;
+  }
+
+  /** Says the stream ended: End, or Error when it ended inside a header or an entry's data. */
+  end(): TarEvent {
+    this.#finished = true;
+    return this.core.exports.tarFinish(this.ctx) as TarEvent;
+  }
+
+  /** Ends the stream and returns the diffID and size; throws the TarError for a truncated archive. */
+  finish(): { diffID: Uint8Array; size: number } {
+    if (!this.#finished && this.end() === TarEvent.Error) throw this.error();
+    return { diffID: this.digest(), size: this.streamPosition };
+  }
+
+  /** The sha256 of every byte fed so far (call after end()). */
+  digest(): Uint8Array {
+    return this.core.bytes(this.ctx + S.digest, 32).slice();
+  }
+
+  /** Bytes of the uncompressed stream consumed so far. */
+  get streamPosition(): number {
+    return Number(new DataView(this.core.exports.memory.buffer).getBigUint64(this.ctx + S.streamPos, true));
+  }
+
+  /** The bytes of the last Data event (a copy). */
+  data(): Uint8Array {
+    return this.core.bytes(this.field(S.dataPtr), this.field(S.dataLen)).slice();
+  }
+
+  /** The error the kernel stopped at, as a TarError. */
+  error(): TarError {
+    const n = this.field(S.errorCode);
+    const offset = Number(new DataView(this.core.exports.memory.buffer).getBigUint64(this.ctx + S.errorOffset, true));
+    const entry = this.field(S.errorEntry);
+    const phase = this.field(S.errorPhase) === 1 ? 'data' : 'header';
+    const what = phase === 'data' ? `reading the data of entry ${entry}` : `reading the header of entry ${entry}`;
+    return new TarError(ERROR_CODES[n] ?? 'TAR_BAD_HEADER', `${ERROR_TEXT[n] ?? 'invalid tar'} (${what}, at byte ${offset})`, entry, phase, offset);
+  }
+
+  /** Frees the context and its buffer; the index stays valid (free it separately). */
+  dispose(): void {
+    this.core.exports.tarFree(this.ctx);
+  }
+}
