@@ -16,3 +16,7 @@ export { type DigestResult, type HashingStream, hashingStream, digestStream, dig
 export { decompressedStream, detectCompression, type Compression } from './compress/detect.ts';
 export { TarWriter, tarStream, writeTar, type TarWriteEntry, type TarEntrySource, type TarWriteType } from './tar/writer.ts';
 export { type Host, setHost } from './host.ts';
+export {
+  TarReader, readTar, type TarEntry, type TarReaderOptions, indexLayer, partialIndex, type IndexLayerOptions, type IndexLayerResult,
+  LayerIndex, type LayerIndexLayout, TarError, type TarErrorCode, type TarErrorPhase, type SparseRegion, type TarEntryType, type TarHeader, type TarTime,
+} from './tar/index.ts';
