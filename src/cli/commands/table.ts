@@ -24,4 +24,61 @@ export const commandTable: CommandSpec[] = [
     examples: ['layerkit digest layer.tar.gz', 'layerkit digest layer.tar.gz --uncompressed --json'],
     load: () => import('./digest.ts'),
   },
+  {
+    usage: 'inspect <image>',
+    description: 'Show an image as docker inspect does, plus each layer\'s digest, diffID, chainID, size and media type',
+    options: [
+      ['--raw <what>', 'Print the stored bytes of the manifest, config or index, unchanged (default: off)'],
+      ['--platform <os/arch[/variant]>', 'Pick from an index (default: the host\'s, else the only one)'],
+    ],
+    examples: ['layerkit inspect oci:sample/oci:latest', 'layerkit inspect --raw manifest docker-archive:saved.tar'],
+    load: () => import('./inspect.ts'),
+  },
+  {
+    usage: 'history <image>',
+    description: 'Show how an image was made, as docker history does (newest first)',
+    options: [
+      ['--no-trunc', 'Do not truncate IDs and commands (default: truncate)'],
+      ['--json', 'Print [{"id", "created", "createdBy", "size", "comment", "emptyLayer"}] (default: off)'],
+      ['--platform <os/arch[/variant]>', 'Pick from an index (default: the host\'s, else the only one)'],
+    ],
+    load: () => import('./history.ts'),
+  },
+  {
+    usage: 'images',
+    description: 'List the images in the local store ($LAYERKIT_HOME, default ~/.local/share/layerkit)',
+    options: [
+      ['--json', 'Print [{"repository", "tag", "id", "digest", "created", "size"}] (default: off)'],
+      ['--no-trunc', 'Do not truncate image IDs (default: truncate)'],
+    ],
+    load: () => import('./images.ts'),
+  },
+  {
+    usage: 'copy <source> <destination>',
+    description: 'Copy an image between any two references (oci:, oci-archive:, docker-archive:, rootfs:, tar:, store NAME), verifying every blob',
+    options: [
+      ['--platform <os/arch[/variant]>', 'Pick from an index (default: the host\'s, else the only one)'],
+      ['--additional-tag <name>', 'Another NAME[:TAG] for docker-archive: and store destinations (repeatable)'],
+      ['--quiet', 'Print nothing on success (default: off)'],
+    ],
+    examples: ['layerkit copy oci:dir:latest docker-archive:out.tar:me/app:1', 'layerkit copy docker-archive:saved.tar myapp:latest'],
+    load: () => import('./copy.ts'),
+  },
+  {
+    usage: 'tag <source> <target>',
+    description: 'Give an image in the local store another NAME[:TAG]',
+    load: () => import('./tag.ts'),
+  },
+  {
+    usage: 'rmi <...names>',
+    description: 'Remove names from the local store, then the blobs nothing else uses',
+    options: [['--no-prune', 'Keep the blobs (default: remove unreferenced blobs)']],
+    load: () => import('./rmi.ts'),
+  },
+  {
+    usage: 'gc',
+    description: 'Remove blobs no name in the local store reaches, and leftovers of interrupted copies',
+    options: [['--json', 'Print {"removed", "freed", "kept"} (default: off)']],
+    load: () => import('./gc.ts'),
+  },
 ];

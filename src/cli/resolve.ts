@@ -1,0 +1,147 @@
+/**
+ * Any reference → an Image, and an Image → any reference: the one place that knows every
+ * transport. The registry adds its `docker://` case here (formats may not import the registry).
+ *
+ *   const image = await openImage('oci-archive:img.tar', { platform: 'linux/arm64' });
+ *   await writeImage(image, 'docker-archive:out.tar:me/img:1');
+ */
+import { LayerkitError, UsageError } from '../errors.ts';
+import { host, need } from '../host.ts';
+import { hostPlatform, parsePlatform } from '../image/platform.ts';
+import type { Image, Platform } from '../image/types.ts';
+import { writeDockerArchive, openDockerArchive } from '../formats/docker-archive.ts';
+import { archiveFiles, directoryFiles } from '../formats/layout-files.ts';
+import { openOciLayout, writeOciArchive } from '../formats/oci-layout.ts';
+import { rootfsImage, tarFileImage } from '../formats/single-layer.ts';
+import { familiarName, formatDockerName, parseDockerName, parseReference, type DockerName, type Reference } from '../formats/transports.ts';
+import { LayoutStore } from '../store/layout-store.ts';
+import { copyImageToStore, storeImage } from '../store/store-image.ts';
+
+export interface OpenOptions {
+  /** `os/arch[/variant]`; default the host's, else the only one. */
+  platform?: string;
+}
+
+/** The local store's directory: $LAYERKIT_HOME, else ~/.local/share/layerkit. */
+export function storeRoot(): string {
+  const configured = host().env('LAYERKIT_HOME');
+  if (configured) return configured;
+  const home = host().env('HOME');
+  if (!home) throw new LayerkitError('NO_STORE', 'neither LAYERKIT_HOME nor HOME is set', { hint: 'set LAYERKIT_HOME to a directory for the local store' });
+  return `${host().env('XDG_DATA_HOME') || `${home}/.local/share`}/layerkit`;
+}
+
+export const openStore = (create = true) => LayoutStore.open(storeRoot(), { create });
+
+export function thisPlatform(): Platform {
+  return hostPlatform(process.platform, process.arch);
+}
+
+function platformOptions(options: OpenOptions): { platform?: Platform; host: Platform } {
+  return { ...(options.platform ? { platform: parsePlatform(options.platform) } : {}), host: thisPlatform() };
+}
+
+/** Wraps "no such file" into an error that names the reference. */
+async function guard<T>(text: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const code = (error as { code?: string })?.code;
+    if (code === 'ENOENT') throw new LayerkitError('IMAGE_NOT_FOUND', `${text}: no such file or directory`, { cause: error });
+    if (code === 'ENOTDIR' || code === 'EISDIR') throw new LayerkitError('IMAGE_NOT_FOUND', `${text}: wrong kind of file (${code})`, { cause: error });
+    throw error;
+  }
+}
+
+export async function openImage(text: string, options: OpenOptions = {}): Promise<Image> {
+  const ref = parseReference(text);
+  const resolveOptions = platformOptions(options);
+  return guard(text, async () => {
+    switch (ref.transport) {
+      case 'store':
+        return storeImage(await openStore(false).catch(() => openStore(true)), formatDockerName(ref.name), resolveOptions, text);
+      case 'oci':
+        return openOciLayout(directoryFiles(ref.path), ref.tag, resolveOptions);
+      case 'oci-archive':
+        return openOciLayout(await archiveFiles(ref.path), ref.tag, resolveOptions);
+      case 'docker-archive':
+        return openDockerArchive(await archiveFiles(ref.path), { ...(ref.name ? { name: ref.name } : {}), ...(ref.index !== undefined ? { index: ref.index } : {}) }, resolveOptions);
+      case 'tar':
+        return tarFileImage(ref.path, resolveOptions.platform ?? resolveOptions.host);
+      case 'rootfs':
+        return rootfsImage(ref.path, resolveOptions.platform ?? resolveOptions.host);
+      case 'docker':
+        throw notYet(ref);
+    }
+  });
+}
+
+function notYet(ref: Reference): LayerkitError {
+  return new LayerkitError('TRANSPORT_UNAVAILABLE', `the ${ref.transport}:// transport is not available in this build`, { hint: 'copy the image with skopeo to an oci: directory first' });
+}
+
+export interface WriteOptions {
+  /** More names for the same image (docker-archive and the store). */
+  additionalTags?: string[];
+  onLayer?: (digest: string, status: 'exists' | 'copied') => void;
+}
+
+/** Streams `stream` to `path` through a temporary file renamed at the end, so `path` is never half-written. */
+async function writeFileAtomically(path: string, stream: ReadableStream<Uint8Array>): Promise<void> {
+  const temp = `${path}.layerkit-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.partial`;
+  try {
+    await stream.pipeTo(need('openWrite')(temp, { sync: true }));
+    await need('rename')(temp, path);
+  } catch (error) {
+    await need('remove')(temp).catch(() => {});
+    throw error;
+  }
+}
+
+export async function writeImage(image: Image, text: string, options: WriteOptions = {}): Promise<void> {
+  const ref = parseReference(text);
+  const extra: DockerName[] = (options.additionalTags ?? []).map((t) => {
+    const parsed = parseReference(t);
+    if (parsed.transport !== 'store') throw new UsageError('BAD_REFERENCE', `--additional-tag ${t} must be NAME[:TAG]`);
+    return parsed.name;
+  });
+  switch (ref.transport) {
+    case 'store': {
+      const store = await openStore();
+      await copyImageToStore(image, store, [ref.name, ...extra].map(formatDockerName), options.onLayer);
+      return;
+    }
+    case 'oci': {
+      await need('mkdir')(ref.path, { recursive: true });
+      const layout = await LayoutStore.open(ref.path, { naming: 'oci' });
+      await copyImageToStore(image, layout, [ref.tag ?? ''], options.onLayer);
+      return;
+    }
+    case 'oci-archive':
+      return writeFileAtomically(ref.path, writeOciArchive([{ image, ...(ref.tag ? { tag: ref.tag } : {}) }]));
+    case 'docker-archive': {
+      if (ref.index !== undefined) throw new UsageError('BAD_REFERENCE', 'docker-archive:FILE:@N is for reading only');
+      return writeFileAtomically(ref.path, writeDockerArchive([{ image, names: [...(ref.name ? [ref.name] : []), ...extra] }]));
+    }
+    case 'docker':
+      throw notYet(ref);
+    default:
+      throw new UsageError('BAD_REFERENCE', `${ref.transport}: can only be read, not written`, { hint: 'write to oci:, oci-archive:, docker-archive: or a store NAME' });
+  }
+}
+
+/** The image and the familiar names it goes by where it was found (store names, archive RepoTags). */
+export async function openNamedImage(text: string, options: OpenOptions = {}): Promise<{ image: Image; names: string[] }> {
+  const image = await openImage(text, options);
+  const ref = parseReference(text);
+  if (ref.transport === 'store') {
+    const store = await openStore();
+    const entry = (await store.listNames()).find((e) => e.name === formatDockerName(ref.name));
+    const target = entry?.descriptor.digest;
+    const names = (await store.listNames()).filter((e) => e.descriptor.digest === target).map((e) => familiarName(parseDockerName(e.name)));
+    return { image, names };
+  }
+  if (ref.transport === 'docker-archive' && ref.name) return { image, names: [familiarName(ref.name)] };
+  if (ref.transport === 'docker') return { image, names: [familiarName(ref.name)] };
+  return { image, names: [] };
+}
