@@ -7,12 +7,13 @@
  *   registry.host // '127.0.0.1:41234'   …   await registry.stop();
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createSign, randomBytes as cryptoRandom } from 'node:crypto';
+import { createHash, createSign, randomBytes as cryptoRandom } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { bcrypt } from 'hash-wasm';
 
 export const REGISTRY_BINARY = '/usr/bin/docker-registry';
@@ -207,4 +208,74 @@ function signJwt(key: string, certDer: string, claims: object): string {
   const body = b64url(JSON.stringify(claims));
   const signature = createSign('RSA-SHA256').update(`${head}.${body}`).sign(key);
   return `${head}.${body}.${b64url(signature)}`;
+}
+
+export interface TestImage {
+  image: import('../src/image/types.ts').Image;
+  manifestBytes: Uint8Array;
+  manifestDigest: string;
+  configBytes: Uint8Array;
+  layers: { bytes: Uint8Array; digest: string; diffID: string }[];
+}
+
+const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+/**
+ * An image in memory made of the given layer tars (gzipped by node:zlib), with a config whose
+ * diff_ids are the tars' digests: an `Image` to push, and its bytes to compare against.
+ */
+export function testImage(tars: Uint8Array[], options: { architecture?: string; mediaType?: 'oci' | 'docker'; label?: string } = {}): TestImage {
+  const docker = options.mediaType === 'docker';
+  const layers = tars.map((tar) => {
+    const bytes = new Uint8Array(gzipSync(tar, { level: 1 }));
+    return { bytes, digest: sha256(bytes), diffID: sha256(tar), tar };
+  });
+  const configBytes = new TextEncoder().encode(JSON.stringify({
+    architecture: options.architecture ?? 'amd64', os: 'linux', created: '2024-01-01T00:00:00Z',
+    config: { Env: ['PATH=/usr/bin'], Labels: options.label ? { label: options.label } : null },
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffID) },
+    history: layers.map((_, i) => ({ created: '2024-01-01T00:00:00Z', created_by: `layer ${i}` })),
+  }));
+  const manifestType = docker ? 'application/vnd.docker.distribution.manifest.v2+json' : 'application/vnd.oci.image.manifest.v1+json';
+  const manifest = {
+    schemaVersion: 2, mediaType: manifestType,
+    config: { mediaType: docker ? 'application/vnd.docker.container.image.v1+json' : 'application/vnd.oci.image.config.v1+json', digest: sha256(configBytes), size: configBytes.length },
+    layers: layers.map((l) => ({ mediaType: docker ? 'application/vnd.docker.image.rootfs.diff.tar.gzip' : 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.bytes.length })),
+  };
+  const manifestBytes = new TextEncoder().encode(JSON.stringify(manifest));
+  const manifestDigest = sha256(manifestBytes);
+  const stream = (bytes: Uint8Array) => async () => new Blob([bytes as Uint8Array<ArrayBuffer>]).stream();
+  const image = {
+    manifest: async () => manifest,
+    rawManifest: async () => manifestBytes,
+    manifestDescriptor: async () => ({ mediaType: manifestType, digest: manifestDigest, size: manifestBytes.length }),
+    config: async () => JSON.parse(new TextDecoder().decode(configBytes)),
+    rawConfig: async () => configBytes,
+    layers: async () => layers.map((l) => ({ digest: l.digest, diffID: l.diffID, size: l.bytes.length, mediaType: manifest.layers[0]!.mediaType, compressed: stream(l.bytes), uncompressed: stream(l.tar) })),
+  } as unknown as TestImage['image'];
+  return { image, manifestBytes, manifestDigest, configBytes, layers: layers.map(({ bytes, digest, diffID }) => ({ bytes, digest, diffID })) };
+}
+
+/** A plain ustar archive of regular files (name → bytes), enough for a real layer. */
+export function tarOf(files: Record<string, Uint8Array>): Uint8Array {
+  const blocks: Uint8Array[] = [];
+  for (const [name, data] of Object.entries(files)) {
+    const header = new Uint8Array(512);
+    const put = (text: string, offset: number) => header.set(new TextEncoder().encode(text), offset);
+    put(name, 0);
+    put('0000644\0', 100); put('0000000\0', 108); put('0000000\0', 116);
+    put(data.length.toString(8).padStart(11, '0') + '\0', 124);
+    put('14000000000\0', 136);
+    put('        ', 148);
+    put('0', 156);
+    put('ustar\0', 257); put('00', 263);
+    const sum = header.reduce((a, b) => a + b, 0);
+    put(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+    blocks.push(header, data, new Uint8Array((512 - (data.length % 512)) % 512));
+  }
+  blocks.push(new Uint8Array(1024));
+  const out = new Uint8Array(blocks.reduce((n, b) => n + b.length, 0));
+  let offset = 0;
+  for (const b of blocks) { out.set(b, offset); offset += b.length; }
+  return out;
 }
