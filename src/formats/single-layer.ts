@@ -13,7 +13,7 @@ import { imageFromManifest, type BlobSource } from '../image/blob-image.ts';
 import { measureLayer } from '../image/layer-check.ts';
 import { layerTypeFor, MediaType } from '../image/media-types.ts';
 import type { Image, ImageConfig, Platform } from '../image/types.ts';
-import { writeArchive, type WriteMember } from './archive-tar.ts';
+import { tarStream, type TarWriteEntry } from '../tar/writer.ts';
 
 const EPOCH = '1970-01-01T00:00:00Z';
 const encoder = new TextEncoder();
@@ -51,20 +51,19 @@ export async function tarFileImage(path: string, platform: Platform): Promise<Im
   return oneLayerImage(open, digest, size, diffID, compression, platform, `layerkit tar:${path.split('/').pop()}`);
 }
 
-/** A directory's tree as tar members, sorted, so the same tree always gives the same bytes. */
-async function* walk(root: string, relative = ''): AsyncGenerator<WriteMember> {
+/** A directory's tree as tar entries, sorted, so the same tree always gives the same bytes. */
+async function* walk(root: string, relative = ''): AsyncGenerator<TarWriteEntry> {
   const names = (await need('readdir')(relative ? `${root}/${relative}` : root)).sort();
   for (const name of names) {
     const rel = relative ? `${relative}/${name}` : name;
     const full = `${root}/${rel}`;
     const info = await need('lstat')(full);
-    const mtime = Math.floor(info.mtimeMs / 1000);
-    const mode = info.mode & 0o7777;
-    if (info.isSymlink) yield { name: rel, type: 'symlink', linkname: await need('readlink')(full), mode, mtime };
+    const common = { mode: info.mode & 0o7777, uid: info.uid, gid: info.gid, mtime: { sec: Math.floor(info.mtimeMs / 1000), nsec: 0 } };
+    if (info.isSymlink) yield { name: rel, type: 'symlink', linkname: await need('readlink')(full), ...common };
     else if (info.isDirectory) {
-      yield { name: rel, type: 'dir', mode, mtime };
+      yield { name: `${rel}/`, type: 'dir', ...common };
       yield* walk(root, rel);
-    } else if (info.isFile) yield { name: rel, size: info.size, open: async () => host().openRead(full), mode, mtime };
+    } else if (info.isFile) yield { name: rel, type: 'file', size: info.size, body: host().openRead(full), ...common };
     // sockets, devices and fifos are not carried (a rootless reader could not recreate them)
   }
 }
@@ -72,7 +71,7 @@ async function* walk(root: string, relative = ''): AsyncGenerator<WriteMember> {
 export async function rootfsImage(dir: string, platform: Platform): Promise<Image> {
   const info = await host().stat(dir);
   if (!info.isDirectory) throw new LayerkitError('NOT_A_DIRECTORY', `${dir} is not a directory`, { hint: 'use tar:FILE for a tar file' });
-  const open = async () => writeArchive(walk(dir));
+  const open = async () => tarStream(walk(dir));
   const { digest, size } = await digestStream(await open());
   return oneLayerImage(open, digest, size, digest, 'none', platform, `layerkit rootfs:${dir.split('/').pop()}`);
 }
