@@ -28,6 +28,22 @@ export interface CoreExports {
   tarFree(ctx: number): void;
   entriesCreate(capacity: number, arena: number, meta: number, digests: number): number;
   entriesFree(table: number): void;
+  unionReset(entriesHint: number, bytesHint: number): void;
+  unionBeginLayer(): number;
+  unionAddEntries(ptr: number, len: number): number;
+  unionMerge(): number;
+  unionLookup(ptr: number, len: number): number;
+  unionCleanPath(ptr: number, len: number): number;
+  unionRecords(): number;
+  unionPathTable(): number;
+  unionArena(): number;
+  unionRootLayer(): number;
+  unionRootEntry(): number;
+  unionFailedEntry(): number;
+  unionFailedLayer(): number;
+  TREE_ENTRY_SIZE: WebAssembly.Global;
+  DIFF_RECORD_SIZE: WebAssembly.Global;
+  diffTrees(aEntries: number, aCount: number, aArena: number, bEntries: number, bCount: number, bArena: number, flags: number, out: number): number;
 }
 
 export class Core {
