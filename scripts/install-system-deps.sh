@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the test and benchmark suites use as references and peers:
 #   docker-registry (the CNCF distribution registry), skopeo, umoci, bsdtar (libarchive-tools),
-#   GNU tar, zstd. Safe to run again; does nothing when everything is present.
+#   GNU tar, zstd, attr (setfattr: overlayfs opaque markers). Safe to run again; does nothing when everything is present.
 set -euo pipefail
-packages=(docker-registry skopeo umoci libarchive-tools tar zstd)
+packages=(docker-registry skopeo umoci libarchive-tools tar zstd attr)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
