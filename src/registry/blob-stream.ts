@@ -42,12 +42,14 @@ export function verifiedBlobStream(target: BlobTarget, open: RangeOpener, option
     reader = body.getReader();
   };
 
+  // Connected on the first pull, not in start(): workerd may call pull before start settles.
+  let opened: Promise<void> | undefined;
   return new ReadableStream<Uint8Array>({
-    async start() {
-      hasher = await createHasher(algorithm);
-      await connect();
-    },
     async pull(controller) {
+      await (opened ??= (async () => {
+        hasher = await createHasher(algorithm);
+        await connect();
+      })());
       for (;;) {
         let chunk: ReadableStreamReadResult<Uint8Array>;
         try {

@@ -24,7 +24,7 @@ export interface DockerReference {
 
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
-const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]{1,5})?$/;
+const HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]{1,5})?$/;
 
 function invalid(input: string, why: string): UsageError {
   return new UsageError('REFERENCE_INVALID', `"${input.slice(0, 300)}" is not an image reference: ${why}`, {
@@ -56,12 +56,17 @@ export function parseDockerReference(input: string): DockerReference {
   }
   const parts = rest.split('/');
   let registry = DOCKER_HUB;
-  if (parts.length > 1 && (parts[0]!.includes('.') || parts[0]!.includes(':') || parts[0] === 'localhost')) {
+  const first = parts[0]!;
+  // distribution/reference's rule: a first component with `.` or `:`, `localhost`, or upper case names a host.
+  if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase())) {
     registry = parts.shift()!;
     if (!HOST.test(registry)) throw invalid(input, `bad registry host "${registry}"`);
   }
   if (registry === 'index.docker.io' || registry === DOCKER_HUB_API) registry = DOCKER_HUB;
-  if (registry === DOCKER_HUB && parts.length === 1) parts.unshift('library');
+  if (registry === DOCKER_HUB && parts.length === 1) {
+    if (/^[a-f0-9]{64}$/.test(parts[0]!) && input.replace(/^docker:\/\//, '') === parts[0]) throw invalid(input, 'a 64-digit hex string is an image ID, not a repository name');
+    parts.unshift('library');
+  }
   for (const part of parts) if (!COMPONENT.test(part)) throw invalid(input, `bad repository component "${part}" (lower case letters, digits, . _ -)`);
   const repository = parts.join('/');
   if (repository.length > 255) throw invalid(input, 'repository name longer than 255 characters');
