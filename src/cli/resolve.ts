@@ -7,6 +7,7 @@
  */
 import { LayerkitError, UsageError } from '../errors.ts';
 import { host, need } from '../host.ts';
+import { asOciImage } from '../image/convert.ts';
 import { hostPlatform, parsePlatform } from '../image/platform.ts';
 import type { Image, Platform } from '../image/types.ts';
 import { writeDockerArchive, openDockerArchive } from '../formats/docker-archive.ts';
@@ -114,11 +115,11 @@ export async function writeImage(image: Image, text: string, options: WriteOptio
     case 'oci': {
       await need('mkdir')(ref.path, { recursive: true });
       const layout = await LayoutStore.open(ref.path, { naming: 'oci' });
-      await copyImageToStore(image, layout, [ref.tag ?? ''], options.onLayer);
+      await copyImageToStore(await asOciImage(image), layout, [ref.tag ?? ''], options.onLayer);
       return;
     }
     case 'oci-archive':
-      return writeFileAtomically(ref.path, writeOciArchive([{ image, ...(ref.tag ? { tag: ref.tag } : {}) }]));
+      return writeFileAtomically(ref.path, writeOciArchive([{ image: await asOciImage(image), ...(ref.tag ? { tag: ref.tag } : {}) }]));
     case 'docker-archive': {
       if (ref.index !== undefined) throw new UsageError('BAD_REFERENCE', 'docker-archive:FILE:@N is for reading only');
       return writeFileAtomically(ref.path, writeDockerArchive([{ image, names: [...(ref.name ? [ref.name] : []), ...extra] }]));
