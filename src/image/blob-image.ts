@@ -8,13 +8,12 @@
  */
 import { decompressedStream } from '../compress/detect.ts';
 import type { Digest } from '../digest/digest.ts';
-import { digestBytes } from '../digest/stream.ts';
 import { LayerkitError } from '../errors.ts';
 import { checkDescriptor, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseConfig, parseManifestOrIndex, tooLarge } from './documents.ts';
 import { MediaType } from './media-types.ts';
 import { pickPlatform } from './platform.ts';
 import type { Descriptor, Image, ImageConfig, Layer, Manifest, Platform } from './types.ts';
-import { mismatch, readAllCapped, verified } from './verify.ts';
+import { readAllCapped, verified } from './verify.ts';
 
 /** Opens a blob's raw (unverified) bytes; throws BLOB_UNKNOWN when absent. */
 export interface BlobSource {
@@ -24,13 +23,8 @@ export interface BlobSource {
 /** Reads a document blob whole: refused over `limit` before reading, verified after. */
 export async function readDocument(source: BlobSource, descriptor: Descriptor, limit: number, what: string): Promise<Uint8Array> {
   if (descriptor.size > limit) throw tooLarge(what, descriptor.size, limit);
-  const bytes = await readAllCapped(await source.open(descriptor.digest, descriptor.size), limit, what);
-  const actual = await digestBytes(bytes);
-  if (actual !== descriptor.digest) throw mismatch(what, descriptor.digest, actual);
-  if (bytes.length !== descriptor.size) {
-    throw new LayerkitError('SIZE_MISMATCH', `${what}: ${bytes.length} bytes, expected ${descriptor.size}`);
-  }
-  return bytes;
+  // verified() stops at size + 1 bytes, so a descriptor that lies about the size costs nothing.
+  return readAllCapped(verified(await source.open(descriptor.digest, descriptor.size), descriptor.digest, descriptor.size, what), limit, what);
 }
 
 export interface ResolveOptions {
@@ -88,8 +82,50 @@ export function blobLayer(source: BlobSource, d: Descriptor, diffID: Digest): La
     mediaType: d.mediaType,
     compressed,
     uncompressed: async () => {
-      const { stream } = await decompressedStream(await compressed());
-      return verified(stream, diffID, undefined, `layer ${d.digest} (diffID)`);
+      let blobError: unknown;
+      const { stream } = await decompressedStream(recordErrors(await compressed(), (e) => (blobError = e)));
+      return typedErrors(verified(stream, diffID, undefined, `layer ${d.digest} (diffID)`), d.digest, () => blobError);
     },
   };
+}
+
+/** Passes `source` through, telling `onError` what failed (the decompressor may hide it). */
+function recordErrors(source: ReadableStream<Uint8Array>, onError: (e: unknown) => void): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (e) {
+        onError(e);
+        throw e;
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
+
+/**
+ * Errors out of a decompressor are untyped (and some runtimes flatten them to strings): report
+ * the blob's own error when there was one, else LAYER_CORRUPT.
+ */
+function typedErrors(source: ReadableStream<Uint8Array>, digest: string, blobError: () => unknown): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (e) {
+        if (e instanceof LayerkitError) throw e;
+        throw (blobError() as Error | undefined) ?? new LayerkitError('LAYER_CORRUPT', `layer ${digest} does not decompress: ${(e as Error)?.message ?? e}`, {
+          hint: 'the blob is damaged or its compression is not what its bytes start with', cause: e,
+        });
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
 }

@@ -67,7 +67,7 @@ export function parseManifestOrIndex(bytes: Uint8Array, declaredType?: string): 
   }
   const type = mediaType ?? declaredType;
   if (hasManifests || (type !== undefined && isIndexType(type))) {
-    if (mediaType !== undefined && isManifestType(mediaType)) throw new LayerkitError('DOCUMENT_AMBIGUOUS', 'a manifest media type on an index');
+    if ((mediaType !== undefined && isManifestType(mediaType)) || hasLayers) throw new LayerkitError('DOCUMENT_AMBIGUOUS', 'an index that carries a manifest media type or manifest fields');
     if (!Array.isArray(doc.manifests)) throw new LayerkitError('DOCUMENT_INVALID', 'the index has no manifests array');
     doc.manifests.forEach((m, i) => checkDescriptor(m, `manifests[${i}]`));
     return { kind: 'index', index: doc as unknown as Index };

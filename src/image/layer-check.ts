@@ -10,6 +10,7 @@ import { decompressedStream, type Compression } from '../compress/detect.ts';
 import { createHasher } from '../digest/backends.ts';
 import { formatDigest, type Digest } from '../digest/digest.ts';
 import { digestStream } from '../digest/stream.ts';
+import { LayerkitError } from '../errors.ts';
 import type { Layer } from './types.ts';
 import { mismatch } from './verify.ts';
 
@@ -26,7 +27,9 @@ export async function checkedLayerStream(layer: Layer): Promise<ReadableStream<U
       hasher.update(value);
     }
     return formatDigest('sha256', hasher.digest());
-  })();
+  })().catch((e: unknown) => {
+    throw e instanceof LayerkitError ? e : new LayerkitError('LAYER_CORRUPT', `layer ${layer.digest} does not decompress: ${(e as Error)?.message ?? e}`, { cause: e });
+  });
   diffIDResult.catch(() => {}); // observed below; avoid an unhandled rejection if the reader stops early
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
