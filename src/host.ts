@@ -38,8 +38,32 @@ export interface Host {
   /** Like stat, without following a final symlink. */
   lstat?(path: string): Promise<FileInfo & { isSymlink: boolean; mode: number; mtimeMs: number; uid: number; gid: number }>;
   readlink?(path: string): Promise<string>;
+  /** lstat with everything a diff compares: type, nanosecond mtime (ms on Deno), device numbers, inode and link count. */
+  lstatEntry?(path: string): Promise<EntryStat>;
+  /**
+   * Extended attributes under `root` whose names match `pattern` (a regular expression), by path
+   * relative to `root`, without following symlinks. Undefined when the host cannot read them.
+   */
+  xattrsUnder?(root: string, pattern: string): Promise<Map<string, Record<string, Uint8Array>> | undefined>;
   /** Runs a program with `stdin`, no shell (credential helpers); absent where programs cannot run. */
   spawn?(command: string, args: string[], stdin: Uint8Array): Promise<{ status: number; stdout: Uint8Array; stderr: Uint8Array }>;
+}
+
+/** One directory entry's metadata, as `lstat` reports it (what `lstatEntry` returns). */
+export interface EntryStat {
+  type: 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
+  /** Permission bits plus setuid/setgid/sticky. */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeSec: number;
+  mtimeNsec: number;
+  devmajor: number;
+  devminor: number;
+  /** Inode number (a string: it may exceed 2^53) and hard-link count. */
+  ino: string;
+  nlink: number;
 }
 
 type FileMethods = Exclude<keyof Host, 'runtime' | 'env' | 'stat' | 'openRead'>;

@@ -35,6 +35,8 @@ export interface TreeEntry {
   sha256?: string;
   /** Reads the content (regular files); needed to decide a change when the times cannot. */
   content?: () => Promise<Uint8Array>;
+  /** Streams the content (regular files), for writing it into a layer without holding it whole. */
+  open?: () => ReadableStream<Uint8Array>;
 }
 
 /** A source entry: a TreeEntry, or a tar hard link naming its target. */

@@ -2,8 +2,8 @@
  * The host for Node, Deno and Bun: all three serve node:fs and node:crypto, so one adapter fits.
  */
 import { lstat, mkdir, open, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
-import type { Host } from '../host.ts';
+import { execFile, spawn } from 'node:child_process';
+import type { EntryStat, Host } from '../host.ts';
 import { detectRuntime } from './probe.ts';
 
 /** The release build of the core, at the same depth from src/ and dist/. */
@@ -99,7 +99,56 @@ export const nodeHost: Host = {
   },
   readlink: (path) => readlink(path),
   spawn: runProgram,
+  lstatEntry,
+  xattrsUnder,
 };
+
+const TYPE_BITS: [number, EntryStat['type']][] = [
+  [0o100000, 'file'], [0o040000, 'dir'], [0o120000, 'symlink'], [0o020000, 'char'], [0o060000, 'block'], [0o010000, 'fifo'], [0o140000, 'socket'],
+];
+
+/** lstat with nanosecond times (bigint: Node and Bun give ns; Deno gives ms) and Linux's rdev split. */
+async function lstatEntry(path: string): Promise<EntryStat> {
+  const info = await lstat(path, { bigint: true });
+  const mode = Number(info.mode);
+  const rdev = info.rdev;
+  const ns = info.mtimeNs;
+  return {
+    type: TYPE_BITS.find(([bits]) => (mode & 0o170000) === bits)?.[1] ?? 'file',
+    mode: mode & 0o7777, uid: Number(info.uid), gid: Number(info.gid), size: Number(info.size),
+    mtimeSec: Number(ns / 1_000_000_000n) - (ns < 0n && ns % 1_000_000_000n !== 0n ? 1 : 0),
+    mtimeNsec: Number(((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n),
+    devmajor: Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn)),
+    devminor: Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn)),
+    ino: String(info.ino), nlink: Number(info.nlink),
+  };
+}
+
+/** getfattr's octal escapes (\012) back to bytes, then UTF-8. */
+const unescapeName = (text: string) =>
+  new TextDecoder().decode(Uint8Array.from(Buffer.from(text.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))), 'latin1')));
+
+/** Reads xattrs through `getfattr` (Debian's attr package): node:fs has no xattr API. */
+function xattrsUnder(root: string, pattern: string): Promise<Map<string, Record<string, Uint8Array>> | undefined> {
+  return new Promise((resolve) => {
+    execFile('getfattr', ['-R', '-h', '-d', '-m', pattern, '-e', 'hex', '--absolute-names', root], { maxBuffer: 1 << 30, encoding: 'latin1' }, (error, stdout) => {
+      if (error && (error as { code?: unknown }).code === 'ENOENT') return resolve(undefined);
+      const out = new Map<string, Record<string, Uint8Array>>();
+      let current: Record<string, Uint8Array> | undefined;
+      for (const line of String(stdout).split('\n')) {
+        if (line.startsWith('# file: ')) {
+          const path = unescapeName(line.slice(8));
+          const relative = path === root ? '' : path.slice(root.replace(/\/+$/, '').length + 1);
+          out.set(relative, (current = {}));
+        } else if (current && line.includes('=0x')) {
+          const at = line.indexOf('=0x');
+          current[unescapeName(line.slice(0, at))] = new Uint8Array(Buffer.from(line.slice(at + 3), 'hex'));
+        }
+      }
+      resolve(out);
+    });
+  });
+}
 
 /** Runs `command` without a shell, feeding `stdin`; output capped at 1 MiB per stream. */
 function runProgram(command: string, args: string[], stdin: Uint8Array): Promise<{ status: number; stdout: Uint8Array; stderr: Uint8Array }> {

@@ -7,9 +7,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { diffTrees, walkDiff } from '../../src/diff/changes.ts';
 import { layerEntries, type LayerEntry } from '../../src/diff/layer.ts';
+import { layerTar } from '../../src/diff/layer-tar.ts';
 import { buildTree, type DiffTree, type SourceEntry } from '../../src/diff/tree.ts';
 import { ready, skip } from '../_setup.ts';
 import { applyLayer, referenceDiff, treeDifferences, withContent, type RefEntry } from '../_tree.ts';
@@ -70,6 +73,30 @@ function listed(e: LayerEntry): Record<string, unknown> {
   return out;
 }
 
+// Lists a tar in expected-layer.json's shape with Python's tarfile (a reader we did not write).
+const PY_LAYER = `
+import hashlib, json, sys, tarfile
+out = []
+for m in tarfile.open(sys.argv[1]):
+    e = dict(name=m.name + ('/' if m.isdir() else ''), typeflag=m.type.decode(), mode=format(m.mode, 'o'), uid=m.uid, gid=m.gid, size=m.size, mtime=int(m.mtime))
+    if m.linkname: e['linkname'] = m.linkname
+    if m.ischr() or m.isblk(): e.update(devmajor=m.devmajor, devminor=m.devminor)
+    if m.isreg(): e['sha256'] = hashlib.sha256(tarfile.open(sys.argv[1]).extractfile(m.name).read()).hexdigest()
+    pax = {k: v.encode('utf-8', 'surrogateescape').decode('latin1') for k, v in m.pax_headers.items() if k not in ('path', 'linkpath')}
+    if pax: e['pax'] = pax
+    out.append(e)
+print(json.dumps(out))
+`;
+
+async function listTar(stream: ReadableStream<Uint8Array>): Promise<unknown[]> {
+  const file = join(mkdtempSync(join(tmpdir(), 'layerkit-diff-')), 'layer.tar');
+  writeFileSync(file, new Uint8Array(await new Response(stream).arrayBuffer()));
+  const result = spawnSync('python3', ['-c', PY_LAYER, file], { encoding: 'utf8' });
+  rmSync(dirname(file), { recursive: true });
+  if (result.status !== 0) throw new Error(`python3 could not read the generated layer: ${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
 const cases = existsSync(CORPUS) ? readdirSync(CORPUS).filter((d) => existsSync(`${CORPUS}/${d}/case.json`)).sort() : [];
 const python = spawnSync('python3', ['-c', 'import tarfile'], { encoding: 'utf8' }).status === 0;
 const counts = { changes: 0, layers: 0, roundtrips: 0 };
@@ -96,6 +123,7 @@ if (!python || cases.length === 0) {
       const entries = layerEntries(after, await walkDiff(before, after, {}, true));
       const expectedLayer = JSON.parse(readFileSync(`${dir}/expected-layer.json`, 'utf8')).entries;
       assert.equal(entries.map(listed), expectedLayer, 'layer entries');
+      assert.equal(await listTar(layerTar(entries)), expectedLayer, 'the written tar, read back by Python tarfile');
       counts.layers++;
 
       const applied = applyLayer(before, entries, (e) => (e.source as RefEntry | undefined)?.__bytes);
