@@ -28,8 +28,16 @@ export async function readSmall(files: LayoutFiles, name: string, limit: number)
 
 /** Refuses names that are absolute after cleaning or climb with `..` (the archive is a map, not a path). */
 export function checkMemberName(name: string, where: string): string {
-  const parts = name.replace(/^(?:\.\/)+/, '').split('/').filter((p) => p !== '' && p !== '.');
-  if (name.startsWith('/') || parts.includes('..') || parts.length === 0) {
+  const parts: string[] = [];
+  let escapes = name.startsWith('/');
+  for (const part of name.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (parts.length === 0) escapes = true;
+      parts.pop();
+    } else parts.push(part);
+  }
+  if (escapes || parts.length === 0) {
     throw new LayerkitError('ARCHIVE_PATH_ESCAPE', `${where} refers to "${name}", outside the archive`, { hint: 'refused: an image archive may only name its own members' });
   }
   return parts.join('/');
@@ -67,7 +75,17 @@ export async function archiveFiles(path: string): Promise<LayoutFiles> {
 
 export function directoryFiles(root: string): LayoutFiles {
   const full = (name: string) => `${root}/${checkMemberName(name, root)}`;
-  const info = async (name: string) => need('lstat')(full(name)).catch((e) => ((e as { code?: string })?.code === 'ENOENT' ? undefined : Promise.reject(e)));
+  const lstat = (path: string) => need('lstat')(path).catch((e) => ((e as { code?: string })?.code === 'ENOENT' ? undefined : Promise.reject(e)));
+  /** lstat of the file, refusing a symlink anywhere between the root and it (hostile case 41). */
+  const info = async (name: string) => {
+    const parts = checkMemberName(name, root).split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = await lstat(`${root}/${parts.slice(0, i).join('/')}`);
+      if (dir?.isSymlink) throw new LayerkitError('LAYOUT_INVALID', `${root}/${parts.slice(0, i).join('/')} is a symbolic link`, { hint: 'refused: layouts are never followed through links' });
+      if (!dir) return undefined;
+    }
+    return lstat(full(name));
+  };
   return {
     where: root,
     exists: async (name) => (await info(name)) !== undefined,
