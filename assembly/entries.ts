@@ -134,15 +134,15 @@ export function entriesAppend(t: usize): usize {
 
 /** Makes room for `more` bytes in the region whose (ptr, len, cap) fields start at `field`. */
 function reserve(t: usize, field: usize, more: u64): bool {
-  const len = <u64>load<u32>(t, field + 4);
-  let cap = <u64>load<u32>(t, field + 8);
+  const len = <u64>load<u32>(t + field + 4);
+  let cap = <u64>load<u32>(t + field + 8);
   const need = len + more;
   if (need <= cap) return true;
   if (need > REGION_LIMIT) return false;
   while (cap < need) cap <<= 1;
   if (cap > REGION_LIMIT) cap = REGION_LIMIT;
-  store<u32>(t, <u32>heap.realloc(<usize>load<u32>(t, field), <usize>cap), field);
-  store<u32>(t, <u32>cap, field + 8);
+  store<u32>(t + field, <u32>heap.realloc(<usize>load<u32>(t + field), <usize>cap));
+  store<u32>(t + field + 8, <u32>cap);
   return true;
 }
 
@@ -210,4 +210,32 @@ export function metaItem(t: usize, rec: u32, tag: u8, src: usize, len: u32, src2
   store<u32>(t, end, TABLE_META_LEN);
   store<u32>(base + rec, end - rec - 4);
   return true;
+}
+
+/** Appends a pax record item ([u32 keyLen][key][value]) to the record begun at `rec`. */
+export function metaPax(t: usize, rec: u32, key: usize, keyLen: u32, value: usize, valueLen: u32): bool {
+  const total = <u64>keyLen + <u64>valueLen + 4;
+  const padded = (total + 3) & ~<u64>3;
+  if (!reserve(t, TABLE_META, 8 + padded)) return false;
+  const base = <usize>load<u32>(t, TABLE_META);
+  const off = load<u32>(t, TABLE_META_LEN);
+  const at = base + off;
+  store<u32>(at, <u32>M_PAX);
+  store<u32>(at, <u32>total, 4);
+  store<u32>(at, keyLen, 8);
+  memory.copy(at + 12, key, keyLen);
+  memory.copy(at + 12 + keyLen, value, valueLen);
+  if (padded > total) memory.fill(at + 8 + <usize>total, 0, <usize>(padded - total));
+  const end = off + 8 + <u32>padded;
+  store<u32>(t, end, TABLE_META_LEN);
+  store<u32>(base + rec, end - rec - 4);
+  return true;
+}
+
+/** Empties a table, keeping its regions (the streaming reader keeps one entry at a time). */
+export function entriesClear(t: usize): void {
+  store<u32>(t, 0, TABLE_COUNT);
+  store<u32>(t, 0, TABLE_ARENA_LEN);
+  store<u32>(t, 0, TABLE_META_LEN);
+  store<u32>(t, 1, TABLE_NAME_COUNT);
 }

@@ -109,7 +109,7 @@ export class LayerIndex {
   }
   /** Logical size (sparse files: expanded). */
   size(i: number): number {
-    return Number(this.dv.getBigUint64(this.e(i) + E.size, true));
+    return Number(this.dv.getBigInt64(this.e(i) + E.size, true));
   }
   /** Offset of the entry's first data byte in the uncompressed stream. */
   dataOffset(i: number): number {
