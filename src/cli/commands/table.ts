@@ -14,6 +14,16 @@ export interface CommandSpec {
 
 export const commandTable: CommandSpec[] = [
   {
+    usage: 'tar <action> <file>',
+    description: 'tar ls FILE: list a tar (gzip, zstd or none, by magic bytes) as Go\'s archive/tar reads it',
+    options: [
+      ['--json', 'One tar entry JSON object per line (docs/cli.md) (default: off)'],
+      ['--sha256', 'Add each file\'s content digest (default: off)'],
+    ],
+    examples: ['layerkit tar ls layer.tar.gz', 'layerkit tar ls layer.tar --json --sha256'],
+    load: () => import('./tar-ls.ts'),
+  },
+  {
     usage: 'digest <file>',
     description: 'Print the sha256 (or sha512) digest of a file, as OCI writes it',
     options: [

@@ -1,0 +1,76 @@
+/**
+ * `layerkit tar ls FILE`: the entries of a tar (gzip/zstd/none by magic), one JSON object per line
+ * with --json (docs/cli.md *tar entry*), else lines like `tar -tv`. On a broken archive the entries
+ * read so far are printed, then the error (exit 1).
+ *
+ *   layerkit tar ls layer.tar.gz --json --sha256
+ */
+import { indexLayer, partialIndex } from '../../tar/index-layer.ts';
+import { tarEntryJson } from '../../tar/entry-json.ts';
+import type { LayerIndex } from '../../core/layer-index.ts';
+import { UsageError } from '../../errors.ts';
+import { openFile } from '../files.ts';
+import { prepare, type GlobalOptions } from '../setup.ts';
+
+interface TarLsOptions extends GlobalOptions {
+  json?: boolean;
+  sha256?: boolean;
+}
+
+const BATCH = 512;
+
+export async function run(action: string, file: string, options: TarLsOptions): Promise<void> {
+  if (action !== 'ls') throw new UsageError('BAD_COMMAND', `unknown tar action "${action}"`, { hint: 'use `layerkit tar ls FILE`' });
+  await prepare(options);
+  const stream = await openFile(file);
+  let index: LayerIndex;
+  let failure: unknown;
+  try {
+    index = (await indexLayer(stream, { sha256Files: options.sha256 === true })).index;
+  } catch (error) {
+    const partial = partialIndex(error);
+    if (!partial) throw error;
+    index = partial;
+    failure = error;
+  }
+  printEntries(index, options);
+  index.free();
+  if (failure) throw failure;
+}
+
+function printEntries(index: LayerIndex, options: TarLsOptions): void {
+  let lines: string[] = [];
+  for (let i = 0; i < index.count; i++) {
+    if (options.json) lines.push(JSON.stringify(tarEntryJson(index.header(i), options.sha256 ? index.sha256(i) : undefined)));
+    else lines.push(listingLine(index, i, options.sha256 === true));
+    if (lines.length === BATCH) {
+      process.stdout.write(lines.join('\n') + '\n');
+      lines = [];
+    }
+  }
+  if (lines.length > 0) process.stdout.write(lines.join('\n') + '\n');
+}
+
+const TYPE_CHAR: Record<string, string> = {
+  file: '-', hardlink: 'h', symlink: 'l', char: 'c', block: 'b', dir: 'd', fifo: 'p', contiguous: 'C', 'gnu-sparse': 'S', 'pax-global': 'g', other: '?',
+};
+
+/** `drwxr-xr-x root/root         0 2023-11-14 22:13 name` as GNU tar -tv prints it (times in UTC). */
+function listingLine(index: LayerIndex, i: number, sha256: boolean): string {
+  const type = index.type(i);
+  const mode = index.mode(i);
+  const bits = 'rwxrwxrwx'.split('').map((c, k) => ((mode >> (8 - k)) & 1 ? c : '-'));
+  if (mode & 0o4000) bits[2] = bits[2] === 'x' ? 's' : 'S';
+  if (mode & 0o2000) bits[5] = bits[5] === 'x' ? 's' : 'S';
+  if (mode & 0o1000) bits[8] = bits[8] === 'x' ? 't' : 'T';
+  const owner = `${index.uname(i) || index.uid(i)}/${index.gname(i) || index.gid(i)}`;
+  const size = type === 'char' || type === 'block' ? `${index.devmajor(i)},${index.devminor(i)}` : String(index.size(i));
+  const when = new Date(index.mtimeSec(i) * 1000);
+  const date = Number.isNaN(when.getTime()) ? String(index.mtimeSec(i)) : when.toISOString().slice(0, 16).replace('T', ' ');
+  let name = JSON.stringify(index.path(i)).slice(1, -1);
+  if (type === 'symlink') name += ` -> ${index.linkname(i)}`;
+  if (type === 'hardlink') name += ` link to ${index.linkname(i)}`;
+  const digest = sha256 ? index.sha256(i) : undefined;
+  const hex = digest ? ' ' + Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') : '';
+  return `${TYPE_CHAR[type]}${bits.join('')} ${owner} ${size.padStart(Math.max(1, 18 - owner.length))} ${date} ${name}${hex}`;
+}
