@@ -22,6 +22,8 @@ export const TYPE_FILE: u32 = 0;
 export const TYPE_HARDLINK: u32 = 1;
 export const TYPE_SYMLINK: u32 = 2;
 export const TYPE_DIR: u32 = 5;
+/** Not a file: pax global headers and the like; counted (entry numbers stay the layer's) but never placed. */
+export const TYPE_SKIP: u32 = 8;
 // kinds beyond the tar types: markers that are never materialised
 const KIND_WHITEOUT: u32 = 16;
 const KIND_OPAQUE: u32 = 17;
@@ -49,8 +51,8 @@ const P_STRIDE: usize = 56;
 const R_LAYER = 0, R_PATH = 4, R_KIND = 8, R_LINKPATH = 12, R_NEXT = 16, R_INDEX = 20;
 const R_STRIDE: usize = 24;
 // result records, in sorted order
-const O_ID = 0, O_SRC_LAYER = 4, O_SRC_ENTRY = 8, O_LAYER = 12, O_TYPE = 16, O_INODE = 20, O_END = 24, O_PARENT = 28;
-export const UNION_RECORD_SIZE: usize = 32;
+const O_ID = 0, O_SRC_LAYER = 4, O_SRC_ENTRY = 8, O_LAYER = 12, O_TYPE = 16, O_INODE = 20, O_END = 24, O_PARENT = 28, O_TOP = 32;
+export const UNION_RECORD_SIZE: usize = 36;
 export const UNION_PATH_RECORD_SIZE: usize = P_STRIDE;
 
 let arena: usize = 0, arenaCap: usize = 0, arenaLen: usize = 0;
@@ -192,6 +194,56 @@ export function unionAddEntries(ptr: usize, len: i32): i32 {
     const linkLen = <i32>load<u32>(p + 5);
     const name = p + 9;
     p = name + <usize>nameLen + <usize>linkLen;
+    const status = addEntry(type, name, nameLen, name + <usize>nameLen, linkLen);
+    if (status < 0) return status;
+  }
+  return 0;
+}
+
+// entries.ts layout (documented there): the LayerIndex table the tar kernel builds
+const TABLE_ENTRIES = 0, TABLE_COUNT = 4, TABLE_ARENA = 12;
+const ENTRY_SIZE: usize = 64, E_PATH_OFF = 40, E_PATH_LEN = 44, E_LINK_REF = 48, E_TYPEFLAG = 60;
+const LINK_NONE: u32 = 0xffffffff;
+
+/** The union type code of a tar typeflag (as Go reports it). */
+function typeOfFlag(flag: u32): u32 {
+  if (flag == 0x30 || flag == 0x37 || flag == 0x53 || flag == 0) return TYPE_FILE; // file, contiguous, GNU sparse
+  if (flag >= 0x31 && flag <= 0x36) return flag - 0x30;
+  if (flag == 0x67 || flag == 0x78) return TYPE_SKIP; // pax headers are metadata, not files
+  return 7; // other
+}
+
+/**
+ * Adds every entry of a LayerIndex table (assembly/entries.ts) to the current layer, reading the
+ * table in place. Returns 0 or an error code (see unionAddEntries).
+ */
+export function unionAddTable(table: usize): i32 {
+  const count = load<u32>(table + TABLE_COUNT);
+  for (let i: u32 = 0; i < count; i++) {
+    // re-read the region pointers each time: our own tables may grow memory, never theirs
+    const entries = <usize>load<u32>(table + TABLE_ENTRIES);
+    const tarena = <usize>load<u32>(table + TABLE_ARENA);
+    const e = entries + <usize>i * ENTRY_SIZE;
+    const type = typeOfFlag(<u32>load<u8>(e + E_TYPEFLAG));
+    const link = load<u32>(e + E_LINK_REF);
+    const linkPtr: usize = link == LINK_NONE ? 0 : tarena + <usize>link + 4;
+    const linkLen = link == LINK_NONE ? 0 : <i32>load<u32>(tarena + <usize>link);
+    const status = addEntry(type, tarena + <usize>load<u32>(e + E_PATH_OFF), <i32>load<u32>(e + E_PATH_LEN), linkPtr, linkLen);
+    if (status < 0) return status;
+  }
+  return 0;
+}
+
+function addEntry(type: u32, name: usize, nameLen: i32, link: usize, linkLen: i32): i32 {
+  {
+    if (type == TYPE_SKIP) {
+      reserveRaws(1);
+      const r = rawCount++;
+      rsf(r, R_LAYER, <u32>(layerCount - 1)); rsf(r, R_PATH, 0); rsf(r, R_KIND, KIND_SKIP);
+      rsf(r, R_LINKPATH, <u32>-1); rsf(r, R_NEXT, <u32>-1); rsf(r, R_INDEX, <u32>layerEntryCount);
+      layerEntryCount++;
+      return 0;
+    }
     reserveArena(<usize>(nameLen + linkLen));
     reserveRaws(1);
     const off = arenaLen;
@@ -213,7 +265,7 @@ export function unionAddEntries(ptr: usize, len: i32): i32 {
     let linkPath: i32 = -1;
     if (kind == TYPE_HARDLINK) {
       const loff = arenaLen;
-      const ln = cleanPath(name + <usize>nameLen, linkLen, arena + loff);
+      const ln = cleanPath(link, linkLen, arena + loff);
       if (ln < 0) return fail(ln);
       if (ln == 0 || classifyPath(arena + loff, ln) != NAME_PLAIN) return fail(HARDLINK_INVALID);
       arenaLen += <usize>ln;
@@ -447,6 +499,7 @@ export function unionMerge(): i32 {
     store<i32>(rec + O_INODE, pf(id, P_STATE) == IMPLICIT ? -1 : <i32>pf(id, P_INODE));
     store<i32>(rec + O_END, pos + 1);
     store<i32>(rec + O_PARENT, parentPos);
+    store<u32>(rec + O_TOP, pf(id, P_TOP));
   }
   for (let pos = outCount - 1; pos >= 0; pos--) {
     const rec = out + <usize>pos * UNION_RECORD_SIZE;

@@ -9,8 +9,9 @@ import { LayerkitError } from '../errors.ts';
 import type { Core } from './wasm.ts';
 
 /** Entry types the kernel distinguishes (the rest of the metadata stays with the caller). */
-export type UnionEntryType = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo' | 'other';
-const TYPE_CODES: Record<UnionEntryType, number> = { file: 0, hardlink: 1, symlink: 2, char: 3, block: 4, dir: 5, fifo: 6, other: 7 };
+export type UnionEntryType = 'file' | 'hardlink' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo' | 'other' | 'skip';
+/** `skip`: an entry that is not a file (a pax global header); it keeps its number but is never placed. */
+const TYPE_CODES: Record<UnionEntryType, number> = { file: 0, hardlink: 1, symlink: 2, char: 3, block: 4, dir: 5, fifo: 6, other: 7, skip: 8 };
 const TYPE_NAMES: UnionEntryType[] = ['file', 'hardlink', 'symlink', 'char', 'block', 'dir', 'fifo', 'other'];
 
 /** One tar entry as the merge needs it: its type, its recorded name, and a hardlink's target. */
@@ -35,7 +36,7 @@ export function unionError(status: number, where: string): LayerkitError {
   return new LayerkitError(code, `${where}: ${why}`, hint ? { hint } : {});
 }
 
-const RECORD_INTS = 8; // UNION_RECORD_SIZE / 4
+const RECORD_INTS = 9; // UNION_RECORD_SIZE / 4
 const PATH_INTS = 14; // UNION_PATH_RECORD_SIZE / 4
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -52,7 +53,7 @@ function bytesOf(value: Uint8Array | string | undefined): Uint8Array {
  */
 export class UnionIndex {
   readonly #generation: number;
-  /** Per position: [pathId, srcLayer, srcEntry, layer, type, inode, subtreeEnd, parentPos]. */
+  /** Per position: [pathId, srcLayer, srcEntry, layer, type, inode, subtreeEnd, parentPos, topLayer]. */
   readonly records: Int32Array;
   readonly rootLayer: number;
   readonly rootEntry: number;
@@ -103,6 +104,8 @@ export class UnionIndex {
   subtreeEnd(pos: number): number { return this.records[pos * RECORD_INTS + 6]!; }
   /** The parent's position, -1 for a top-level path. */
   parent(pos: number): number { return this.records[pos * RECORD_INTS + 7]!; }
+  /** The highest layer that has this path (an entry, a copied-up link target or an implicit parent). */
+  top(pos: number): number { return this.records[pos * RECORD_INTS + 8]!; }
 
   /** The positions of the children of `pos` (-1: the root), in name order. */
   children(pos: number): number[] {
@@ -125,8 +128,11 @@ export class UnionIndex {
   }
 }
 
-/** Merges `layers` (bottom first; each an iterable of its entries in tar order). */
-export function buildUnion(core: Core, layers: Iterable<UnionInput>[], sizeHint = 0): UnionIndex {
+/** A layer for the merge: entries given one by one, or the address of a LayerIndex table read in place. */
+export type UnionLayerInput = Iterable<UnionInput> | { table: number };
+
+/** Merges `layers` (bottom first; each its entries in tar order, or a LayerIndex table). */
+export function buildUnion(core: Core, layers: UnionLayerInput[], sizeHint = 0): UnionIndex {
   const x = core.exports;
   generation++;
   x.unionReset(sizeHint, sizeHint * 32);
@@ -134,6 +140,11 @@ export function buildUnion(core: Core, layers: Iterable<UnionInput>[], sizeHint 
   layers.forEach((entries, layer) => {
     const status = x.unionBeginLayer();
     if (status < 0) throw unionError(status, `layer ${layer}`);
+    if ('table' in entries) {
+      const added = x.unionAddTable(entries.table);
+      if (added < 0) throw unionError(added, `layer ${layer}, entry ${x.unionFailedEntry()}`);
+      return;
+    }
     let staged = core.bytes(core.inputPtr, limit);
     let used = 0;
     let dv = new DataView(staged.buffer, staged.byteOffset, limit);

@@ -23,6 +23,7 @@ export interface CoreExports {
   unionReset(entriesHint: number, bytesHint: number): void;
   unionBeginLayer(): number;
   unionAddEntries(ptr: number, len: number): number;
+  unionAddTable(table: number): number;
   unionMerge(): number;
   unionLookup(ptr: number, len: number): number;
   unionCleanPath(ptr: number, len: number): number;

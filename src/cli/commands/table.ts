@@ -91,4 +91,34 @@ export const commandTable: CommandSpec[] = [
     options: [['--json', 'Print {"removed", "freed", "kept"} (default: off)']],
     load: () => import('./gc.ts'),
   },
+  {
+    usage: 'ls <image> [path]',
+    description: 'List the union view of an image (whiteouts applied, never shown), or one layer\'s own entries with --layer',
+    options: [
+      ['-R, --recursive', 'List the whole subtree (default: the directory\'s children)'],
+      ['--layer <n>', 'View layer n alone, 0 = bottom (default: the merge of all layers)'],
+      ['--sha256', 'Add each file\'s content digest (default: off)'],
+      ['--json', 'One JSON object per line: {"path","type","mode","uid","gid","size","mtime",…,"layer"} (default: ls -l style lines)'],
+      ['--platform <os/arch>', 'Pick from an index (default: the host\'s)'],
+    ],
+    examples: ['layerkit ls oci:./img:latest etc', 'layerkit ls -R --json --sha256 oci:./img:latest'],
+    load: () => import('./ls.ts'),
+  },
+  {
+    usage: 'cat <image> <path>',
+    description: 'Print a file of the union view (symlinks followed inside the image, at most 40)',
+    options: [['--platform <os/arch>', 'Pick from an index (default: the host\'s)']],
+    examples: ['layerkit cat oci:./img:latest /etc/os-release'],
+    load: () => import('./cat.ts'),
+  },
+  {
+    usage: 'export <image>',
+    description: 'Write the union view as one flattened tar (docker export): no whiteouts, hardlinks kept, deterministic order',
+    options: [
+      ['-o, --output <file>', 'Write to this file (default: standard output)'],
+      ['--platform <os/arch>', 'Pick from an index (default: the host\'s)'],
+    ],
+    examples: ['layerkit export oci:./img:latest -o rootfs.tar'],
+    load: () => import('./export.ts'),
+  },
 ];

@@ -1,0 +1,91 @@
+/**
+ * A chain of layers ready for the union: each layer indexed once (LayerIndex in WebAssembly
+ * memory, optionally with content digests), and the merge of any prefix of the chain.
+ *
+ *   const stack = await indexStack(await image.layers(), { sha256: true });
+ *   const union = mergeStack(stack);            // all layers
+ *   const lower = mergeStack(stack, 0, 2);      // layers 0 and 1 only
+ */
+import { buildUnion, type UnionEntryType, type UnionIndex, type UnionInput, type UnionLayerInput } from '../core/union.ts';
+import { core } from '../core/wasm.ts';
+import type { LayerIndex } from '../core/layer-index.ts';
+import type { TarEntryType } from '../core/tar-types.ts';
+import type { Layer, Opener } from '../image/types.ts';
+import { indexLayer } from '../tar/index-layer.ts';
+import { cleanName, resolveInRoot, type RootProbe } from './resolve-in-root.ts';
+
+/** One layer of the stack: its entries and a way to re-read its uncompressed bytes. */
+export interface StackLayer {
+  index: LayerIndex;
+  uncompressed: Opener;
+}
+
+export interface IndexOptions {
+  /** Compute each file's sha256 while indexing (default: off). */
+  sha256?: boolean;
+}
+
+/** Indexes every layer (bottom first), reading each uncompressed stream once. */
+export async function indexStack(layers: Layer[], options: IndexOptions = {}): Promise<StackLayer[]> {
+  const out: StackLayer[] = [];
+  for (const layer of layers) {
+    const { index } = await indexLayer(await layer.uncompressed(), { sha256Files: options.sha256 ?? false, decompress: false });
+    out.push({ index, uncompressed: layer.uncompressed });
+  }
+  return out;
+}
+
+const UNION_TYPES: Partial<Record<TarEntryType, UnionEntryType>> = {
+  file: 'file', contiguous: 'file', 'gnu-sparse': 'file', hardlink: 'hardlink', symlink: 'symlink',
+  char: 'char', block: 'block', dir: 'dir', fifo: 'fifo', 'pax-global': 'skip',
+};
+
+/**
+ * The entries of a layer as the merge should see them. A name that goes through a symlink made
+ * earlier in the same layer is rewritten to where an extractor would put it (resolved inside the
+ * root, see resolveInRoot); layers without such names are read by the kernel in place.
+ */
+function layerInput(index: LayerIndex): UnionLayerInput {
+  const symlinks = new Map<string, string>();
+  const kinds = new Map<string, 'dir' | 'symlink' | 'other'>();
+  let rewritten: UnionInput[] | undefined;
+  const probe: RootProbe = { kind: (p) => kinds.get(p), readlink: (p) => symlinks.get(p) ?? '' };
+  const throughSymlink = (parts: string[]) => {
+    for (let k = 1; k < parts.length; k++) if (symlinks.has(parts.slice(0, k).join('/'))) return true;
+    return false;
+  };
+  for (let i = 0; i < index.count; i++) {
+    const type: UnionEntryType = UNION_TYPES[index.type(i)] ?? 'other';
+    let name: Uint8Array | string = index.pathBytes(i);
+    let link: Uint8Array | string | undefined = type === 'hardlink' ? index.linknameBytes(i) : undefined;
+    if (type !== 'skip' && (symlinks.size > 0 || type === 'symlink')) {
+      const path = index.path(i);
+      const parts = cleanName(path);
+      if (symlinks.size > 0 && throughSymlink(parts)) name = resolveInRoot(probe, path).join('/');
+      if (link !== undefined && symlinks.size > 0 && throughSymlink(cleanName(index.linkname(i)))) link = resolveInRoot(probe, index.linkname(i)).join('/');
+      const key = typeof name === 'string' ? name : parts.join('/');
+      if (type === 'symlink') { symlinks.set(key, index.linkname(i)); kinds.set(key, 'symlink'); }
+      else { symlinks.delete(key); kinds.set(key, type === 'dir' ? 'dir' : 'other'); }
+      if (typeof name === 'string' || typeof link === 'string') rewritten ??= [];
+    } else if (type !== 'skip' && symlinks.size === 0 && rewritten === undefined) {
+      continue; // fast path: nothing to rewrite so far
+    }
+    if (rewritten) {
+      // fill in the entries before the first rewrite, once
+      while (rewritten.length < i) {
+        const k = rewritten.length;
+        const t: UnionEntryType = UNION_TYPES[index.type(k)] ?? 'other';
+        rewritten.push({ type: t, name: index.pathBytes(k), ...(t === 'hardlink' ? { link: index.linknameBytes(k) } : {}) });
+      }
+      rewritten.push({ type, name, ...(link !== undefined ? { link } : {}) });
+    }
+  }
+  return rewritten ?? { table: index.table };
+}
+
+/** Merges layers [from, to) of the stack (all by default); entry numbers stay the layers' own. */
+export function mergeStack(stack: StackLayer[], from = 0, to = stack.length): UnionIndex {
+  const layers = stack.slice(from, to);
+  const hint = layers.reduce((n, l) => n + l.index.count, 0);
+  return buildUnion(core(), layers.map((l) => layerInput(l.index)), hint);
+}
