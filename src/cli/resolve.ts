@@ -14,8 +14,9 @@ import { writeDockerArchive, openDockerArchive } from '../formats/docker-archive
 import { archiveFiles, directoryFiles } from '../formats/layout-files.ts';
 import { openOciLayout, writeOciArchive } from '../formats/oci-layout.ts';
 import { rootfsImage, tarFileImage } from '../formats/single-layer.ts';
-import { familiarName, formatDockerName, parseDockerName, parseReference, type DockerName, type Reference } from '../formats/transports.ts';
+import { familiarName, formatDockerName, parseDockerName, parseReference, type DockerName } from '../formats/transports.ts';
 import { LayoutStore } from '../store/layout-store.ts';
+import { noteSource, openRegistryImage, pushToRegistry } from './registry-options.ts';
 import { copyImageToStore, storeImage } from '../store/store-image.ts';
 
 export interface OpenOptions {
@@ -55,6 +56,7 @@ async function guard<T>(text: string, work: () => Promise<T>): Promise<T> {
 }
 
 export async function openImage(text: string, options: OpenOptions = {}): Promise<Image> {
+  noteSource(text, options);
   const ref = parseReference(text);
   const resolveOptions = platformOptions(options);
   return guard(text, async () => {
@@ -72,13 +74,9 @@ export async function openImage(text: string, options: OpenOptions = {}): Promis
       case 'rootfs':
         return rootfsImage(ref.path, resolveOptions.platform ?? resolveOptions.host);
       case 'docker':
-        throw notYet(ref);
+        return openRegistryImage(ref.name, resolveOptions, text, options);
     }
   });
-}
-
-function notYet(ref: Reference): LayerkitError {
-  return new LayerkitError('TRANSPORT_UNAVAILABLE', `the ${ref.transport}:// transport is not available in this build`, { hint: 'copy the image with skopeo to an oci: directory first' });
 }
 
 export interface WriteOptions {
@@ -125,7 +123,7 @@ export async function writeImage(image: Image, text: string, options: WriteOptio
       return writeFileAtomically(ref.path, writeDockerArchive([{ image, names: [...(ref.name ? [ref.name] : []), ...extra] }]));
     }
     case 'docker':
-      throw notYet(ref);
+      return pushToRegistry(image, ref.name, options.onLayer, openImage);
     default:
       throw new UsageError('BAD_REFERENCE', `${ref.transport}: can only be read, not written`, { hint: 'write to oci:, oci-archive:, docker-archive: or a store NAME' });
   }

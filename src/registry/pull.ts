@@ -9,7 +9,8 @@
  */
 import type { Digest } from '../digest/digest.ts';
 import { LayerkitError } from '../errors.ts';
-import type { Descriptor, Index, Manifest, Platform } from '../image/types.ts';
+import type { Descriptor, Manifest, Platform } from '../image/types.ts';
+import { pickPlatform } from '../image/platform.ts';
 import type { BlobStore } from '../store/types.ts';
 import type { RegistryClient } from './client.ts';
 import { MANIFEST_CAP } from './http.ts';
@@ -18,8 +19,9 @@ import { byteReporter, inParallel, type ProgressListener, shortId } from './prog
 import { canonicalName, type DockerReference, manifestSelector } from './reference.ts';
 
 export interface PullOptions {
-  /** The platform to pick from an index (default: the only one, else PLATFORM_AMBIGUOUS). */
+  /** The platform to pick from an index (default: `host`'s, else the only one, else PLATFORM_AMBIGUOUS). */
   platform?: Platform;
+  host?: Platform;
   /** Keep the whole index and pull every platform's image. */
   all?: boolean;
   /** Layers downloaded at once (default 3). */
@@ -54,7 +56,7 @@ export async function pullImage(client: RegistryClient, reference: DockerReferen
     downloaded = (await putIfAbsent(store, topDescriptor, top.bytes)) || downloaded;
     named = topDescriptor;
   } else if (doc.kind === 'index') {
-    const chosen = choosePlatform(doc.index, options.platform, where);
+    const chosen = pickPlatform(doc.index.manifests, options.platform, options.host);
     downloaded = await pullManifest(client, repository, chosen, store, options);
     named = { mediaType: chosen.mediaType, digest: chosen.digest, size: chosen.size, ...(chosen.platform && { platform: chosen.platform }) };
   } else {
@@ -114,20 +116,4 @@ async function putIfAbsent(store: BlobStore, descriptor: Descriptor, bytes: Uint
 function uniqueByDigest(descriptors: Descriptor[]): Descriptor[] {
   const seen = new Set<string>();
   return descriptors.filter((d) => !seen.has(d.digest) && seen.add(d.digest));
-}
-
-const platformText = (p?: Platform) => (p ? [p.os, p.architecture, p.variant].filter(Boolean).join('/') : '?');
-
-/** The index entry for `platform`, or the only image in it; PLATFORM_AMBIGUOUS / PLATFORM_NOT_FOUND listing the choices. */
-export function choosePlatform(index: Index, platform: Platform | undefined, where: string): Descriptor {
-  const images = index.manifests.filter(isImageManifest);
-  const choices = images.map((d) => platformText(d.platform)).join(', ');
-  if (!platform) {
-    if (images.length === 1) return images[0]!;
-    throw new LayerkitError('PLATFORM_AMBIGUOUS', `${where} is an index of ${images.length} images (${choices})`, { hint: 'pick one with --platform os/arch[/variant], or --all' });
-  }
-  const matches = images.filter((d) => d.platform?.os === platform.os && d.platform?.architecture === platform.architecture);
-  const exact = matches.find((d) => (d.platform?.variant ?? '') === (platform.variant ?? '')) ?? (platform.variant ? undefined : matches[0]);
-  if (!exact) throw new LayerkitError('PLATFORM_NOT_FOUND', `${where} has no image for ${platformText(platform)} (it has ${choices || 'none'})`, { hint: 'pick one with --platform' });
-  return exact;
 }

@@ -10,15 +10,16 @@ import { decompressedStream } from '../compress/detect.ts';
 import { createHasher } from '../digest/backends.ts';
 import { type Digest, formatDigest } from '../digest/digest.ts';
 import { LayerkitError } from '../errors.ts';
+import { pickPlatform } from '../image/platform.ts';
 import type { Descriptor, Image, ImageConfig, Layer, Manifest, Platform } from '../image/types.ts';
 import type { RegistryClient } from './client.ts';
 import { MANIFEST_CAP } from './http.ts';
 import { checkManifest } from './manifest.ts';
-import { choosePlatform } from './pull.ts';
 import { type DockerReference, manifestSelector } from './reference.ts';
 
 export interface RemoteImageOptions {
   platform?: Platform;
+  host?: Platform;
 }
 
 export async function openRemoteImage(client: RegistryClient, reference: DockerReference, options: RemoteImageOptions = {}): Promise<Image> {
@@ -26,7 +27,7 @@ export async function openRemoteImage(client: RegistryClient, reference: DockerR
   const top = await client.getManifest(reference.repository, manifestSelector(reference));
   const doc = checkManifest(top.bytes, top.mediaType, where);
   if (doc.kind === 'manifest') return remoteImage(client, reference.repository, top.bytes, { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length });
-  const chosen = choosePlatform(doc.index, options.platform, where);
+  const chosen = pickPlatform(doc.index.manifests, options.platform, options.host);
   const inner = await client.getManifest(reference.repository, chosen.digest);
   return remoteImage(client, reference.repository, inner.bytes, { mediaType: inner.mediaType, digest: inner.digest, size: inner.bytes.length }, top.bytes);
 }

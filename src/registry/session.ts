@@ -68,13 +68,29 @@ export class RegistrySession {
     return this.pinged;
   }
 
+  /** What `docker login` checks: the registry (or its token server) accepts these credentials. */
+  async verifyCredentials(): Promise<void> {
+    await this.ping();
+    const challenge = this.challenge;
+    if (!challenge) return; // an open registry accepts anyone
+    const creds = await this.getCredentials();
+    const denied = (why: string) => new LayerkitError('AUTH_DENIED', `${this.registry} refused the credentials (${why})`, { hint: 'check the user name and password' });
+    if (challenge.scheme === 'bearer') {
+      await this.fetchToken(challenge, []);
+      return;
+    }
+    const response = await send({ url: `${this.origin}/v2/`, method: 'GET', headers: { 'user-agent': this.userAgent, ...(creds?.username !== undefined ? { authorization: `Basic ${base64(`${creds.username}:${creds.password ?? ''}`)}` } : {}) } }, this.transport);
+    await response.body?.cancel().catch(() => {});
+    if (!response.ok) throw denied(`HTTP ${response.status}`);
+  }
+
   /** Sends `request` with the credentials `scope` needs; answers the final response (any status but 401). */
   async request(request: SessionRequest, scope: string[]): Promise<Response> {
     await this.ping();
     const url = request.path.startsWith('/') ? `${this.origin}${request.path}` : this.checkedLocation(request.path);
     let refreshed = false;
     for (;;) {
-      const authorization = await this.authorization(scope, false);
+      const authorization = await this.authorization(scope);
       const headers: Record<string, string> = { 'user-agent': this.userAgent, ...request.headers };
       if (authorization) headers.authorization = authorization;
       const response = await send({ ...request, url, headers }, this.transport);
@@ -107,7 +123,7 @@ export class RegistrySession {
     return this.credentials;
   }
 
-  private async authorization(scope: string[], _force: boolean): Promise<string | undefined> {
+  private async authorization(scope: string[]): Promise<string | undefined> {
     const challenge = this.challenge;
     if (!challenge) return undefined;
     if (challenge.scheme === 'basic') {

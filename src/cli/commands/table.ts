@@ -12,6 +12,28 @@ export interface CommandSpec {
   load: () => Promise<{ run: (...args: any[]) => Promise<void> }>;
 }
 
+/** Options every registry command takes (skopeo's names). */
+const REGISTRY_OPTIONS: OptionSpec[] = [
+  ['--tls-verify <bool>', 'false: plain http to this registry, never as a fallback (default: true; also LAYERKIT_INSECURE_REGISTRIES=host,…)'],
+  ['--creds <user:password>', 'Credentials for this registry (default: ~/.docker/config.json)'],
+  ['--concurrency <n>', 'Layers transferred at once (default: 3)'],
+];
+/** For commands that read docker:// images (inspect, history, ls, copy). */
+const REGISTRY_READ_OPTIONS: OptionSpec[] = REGISTRY_OPTIONS.slice(0, 2);
+/** copy's registry options, skopeo's names. */
+const COPY_REGISTRY_OPTIONS: OptionSpec[] = [
+  ...REGISTRY_READ_OPTIONS,
+  ['--src-tls-verify <bool>', 'false: plain http to the source registry (default: true)'],
+  ['--dest-tls-verify <bool>', 'false: plain http to the destination registry (default: true)'],
+  ['--src-creds <user:password>', 'Credentials for the source registry (default: ~/.docker/config.json)'],
+  ['--dest-creds <user:password>', 'Credentials for the destination registry (default: ~/.docker/config.json)'],
+  ['--all', 'With a docker:// destination: push every image of the source\'s index, then the index (default: off)'],
+];
+const PROGRESS_OPTIONS: OptionSpec[] = [
+  ['--progress <mode>', 'auto, tty (bars), plain (a line per status), json (a JSON object per event) (default: auto)'],
+  ['-q, --quiet', 'No progress output (default: off)'],
+];
+
 export const commandTable: CommandSpec[] = [
   {
     usage: 'tar <action> <file>',
@@ -40,6 +62,7 @@ export const commandTable: CommandSpec[] = [
     options: [
       ['--raw <what>', 'Print the stored bytes of the manifest, config or index, unchanged (default: off)'],
       ['--platform <os/arch[/variant]>', 'Pick from an index (default: the host\'s, else the only one)'],
+      ...REGISTRY_READ_OPTIONS,
     ],
     examples: ['layerkit inspect oci:sample/oci:latest', 'layerkit inspect --raw manifest docker-archive:saved.tar'],
     load: () => import('./inspect.ts'),
@@ -51,6 +74,7 @@ export const commandTable: CommandSpec[] = [
       ['--no-trunc', 'Do not truncate IDs and commands (default: truncate)'],
       ['--json', 'Print [{"id", "created", "createdBy", "size", "comment", "emptyLayer"}] (default: off)'],
       ['--platform <os/arch[/variant]>', 'Pick from an index (default: the host\'s, else the only one)'],
+      ...REGISTRY_READ_OPTIONS,
     ],
     load: () => import('./history.ts'),
   },
@@ -70,6 +94,7 @@ export const commandTable: CommandSpec[] = [
       ['--platform <os/arch[/variant]>', 'Pick from an index (default: the host\'s, else the only one)'],
       ['--additional-tag <name>', 'Another NAME[:TAG] for docker-archive: and store destinations (repeatable)'],
       ['--quiet', 'Print nothing on success (default: off)'],
+      ...COPY_REGISTRY_OPTIONS,
     ],
     examples: ['layerkit copy oci:dir:latest docker-archive:out.tar:me/app:1', 'layerkit copy docker-archive:saved.tar myapp:latest'],
     load: () => import('./copy.ts'),
@@ -90,6 +115,32 @@ export const commandTable: CommandSpec[] = [
     description: 'Remove blobs no name in the local store reaches, and leftovers of interrupted copies',
     options: [['--json', 'Print {"removed", "freed", "kept"} (default: off)']],
     load: () => import('./gc.ts'),
+  },
+  {
+    usage: 'pull <image>',
+    description: 'Pull docker://HOST/REPO[:TAG|@DIGEST] into the local store, as docker pull does (layers the store has are skipped)',
+    options: [
+      ...REGISTRY_OPTIONS,
+      ['--platform <os/arch>', 'Image to pick from an index (default: the host\'s, else the only one)'],
+      ['--all', 'Keep the whole index and pull every platform (default: off)'],
+      ...PROGRESS_OPTIONS,
+    ],
+    examples: ['layerkit pull docker://127.0.0.1:5000/team/app:v1 --tls-verify=false'],
+    load: () => import('./pull.ts'),
+  },
+  {
+    usage: 'push <source> <destination>',
+    description: 'Push an image (any reference) to docker://HOST/REPO[:TAG]: present blobs skipped, mounted across repositories when it can',
+    options: [
+      ...REGISTRY_OPTIONS,
+      ['--platform <os/arch>', 'Image to pick when the source is an index (default: the host\'s)'],
+      ['--all', 'Push every image of the source\'s index, then the index (default: off)'],
+      ['--mount-from <repo>', 'A repository on the same registry that may hold the layers; repeatable (default: none)'],
+      ['--chunk-size <bytes>', 'Upload in PATCHes of this size (default: one streamed PATCH per blob)'],
+      ...PROGRESS_OPTIONS,
+    ],
+    examples: ['layerkit push oci:./out:v1 docker://127.0.0.1:5000/team/app:v1 --tls-verify=false'],
+    load: () => import('./push.ts'),
   },
   {
     usage: 'ls <image> [path]',
@@ -120,6 +171,39 @@ export const commandTable: CommandSpec[] = [
     ],
     examples: ['layerkit export oci:./img:latest -o rootfs.tar'],
     load: () => import('./export.ts'),
+  },
+  {
+    usage: 'unpack <image> <dir>',
+    description: 'Write the union view to a new directory, safely (umoci unpack): staged, modes and times applied last',
+    options: [
+      ['--rootless', 'No chown; device nodes skipped with a warning (default: off)'],
+      ['--whiteout-format <format>', 'overlayfs: one lower dir per layer (DIR/0 bottom …), whiteouts as 0/0 char devices, opaque dirs with trusted.overlay.opaque=y; prints lowerdir=… (default: one merged tree)'],
+      ['--platform <os/arch>', 'Pick from an index (default: the host\'s)'],
+    ],
+    examples: ['layerkit unpack oci:./img:latest rootfs', 'layerkit unpack oci:./img:latest layers --whiteout-format overlayfs'],
+    load: () => import('./unpack.ts'),
+  },
+  {
+    usage: 'tags <repository>',
+    description: 'List the tags of docker://HOST/REPO (every page)',
+    options: [...REGISTRY_OPTIONS, ['--json', 'Print a JSON array (default: one tag per line)']],
+    load: () => import('./tags.ts'),
+  },
+  {
+    usage: 'login [server]',
+    description: 'Check credentials against a registry and store them in ~/.docker/config.json as docker does (default server: docker.io)',
+    options: [
+      ['-u, --username <user>', 'User name (required)'],
+      ['-p, --password <password>', 'Password (prefer --password-stdin)'],
+      ['--password-stdin', 'Read the password from standard input (default: off)'],
+      ['--tls-verify <bool>', 'false: speak plain http to this registry (default: true)'],
+    ],
+    load: () => import('./login.ts'),
+  },
+  {
+    usage: 'logout [server]',
+    description: 'Remove a registry\'s credentials from ~/.docker/config.json (default server: docker.io)',
+    load: () => import('./logout.ts'),
   },
   {
     usage: 'diff <a> <b>',
