@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, createSign, randomBytes as cryptoRandom } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -82,17 +82,19 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     authBlock,
   ].join('\n');
   writeFileSync(join(dir, 'config.yml'), config);
-  const child = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let logged = '';
-  child.stdout!.on('data', (d) => (logged += d));
-  child.stderr!.on('data', (d) => (logged += d));
+  // The log goes to a file, not a pipe: a test blocked in spawnSync must not stall the registry on a full pipe.
+  const logFile = join(dir, 'registry.log');
+  const logFd = openSync(logFile, 'w');
+  const child = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  const logged = () => readFileSync(logFile, 'utf8');
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilServing(url, child, () => logged);
+  await waitUntilServing(url, child, logged);
   return {
     host: `127.0.0.1:${port}`,
     url,
     token: tokenServer && { url: tokenServer.url, requests: tokenServer.requests },
-    log: () => logged,
+    log: logged,
     async stop() {
       await stopChild(child);
       await tokenServer?.close();
@@ -278,4 +280,39 @@ export function tarOf(files: Record<string, Uint8Array>): Uint8Array {
   let offset = 0;
   for (const b of blocks) { out.set(b, offset); offset += b.length; }
   return out;
+}
+
+/**
+ * Writes an OCI image layout at `dir` holding `images` under `tag`: one image is named directly,
+ * several go into an image index (one platform each) and the index is named.
+ * Returns the digest and bytes of what the tag names.
+ */
+export function writeLayout(dir: string, tag: string, images: TestImage[]): { digest: string; bytes: Uint8Array; mediaType: string } {
+  mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+  const put = (bytes: Uint8Array) => writeFileSync(join(dir, 'blobs', 'sha256', sha256(bytes).slice(7)), bytes);
+  for (const image of images) {
+    for (const layer of image.layers) put(layer.bytes);
+    put(image.configBytes);
+    put(image.manifestBytes);
+  }
+  let top: { digest: string; bytes: Uint8Array; mediaType: string };
+  if (images.length === 1) {
+    top = { digest: images[0]!.manifestDigest, bytes: images[0]!.manifestBytes, mediaType: 'application/vnd.oci.image.manifest.v1+json' };
+  } else {
+    const index = new TextEncoder().encode(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: images.map((image) => ({
+        mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: image.manifestDigest, size: image.manifestBytes.length,
+        platform: { architecture: JSON.parse(new TextDecoder().decode(image.configBytes)).architecture, os: 'linux' },
+      })),
+    }));
+    put(index);
+    top = { digest: sha256(index), bytes: index, mediaType: 'application/vnd.oci.image.index.v1+json' };
+  }
+  writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [{ mediaType: top.mediaType, digest: top.digest, size: top.bytes.length, annotations: { 'org.opencontainers.image.ref.name': tag } }],
+  }));
+  return top;
 }
