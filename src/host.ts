@@ -45,6 +45,8 @@ export interface Host {
    * relative to `root`, without following symlinks. Undefined when the host cannot read them.
    */
   xattrsUnder?(root: string, pattern: string): Promise<Map<string, Record<string, Uint8Array>> | undefined>;
+  /** Synchronous tree-writing operations (unpack); absent where the host has no file system. */
+  treeWriter?(): TreeWriter;
   /** Runs a program with `stdin`, no shell (credential helpers); absent where programs cannot run. */
   spawn?(command: string, args: string[], stdin: Uint8Array): Promise<{ status: number; stdout: Uint8Array; stderr: Uint8Array }>;
 }
@@ -64,6 +66,33 @@ export interface EntryStat {
   /** Inode number (a string: it may exceed 2^53) and hard-link count. */
   ino: string;
   nlink: number;
+}
+
+/**
+ * Synchronous file operations for extracting a tree fast (src/fs/unpack.ts). Paths are absolute;
+ * nothing here follows a final symlink except where it says so.
+ */
+export interface TreeWriter {
+  /** What is at `path` (not followed), or undefined when nothing is. */
+  kind(path: string): 'dir' | 'symlink' | 'file' | 'other' | undefined;
+  readlink(path: string): string;
+  mkdir(path: string, mode: number): void;
+  /** Creates a new regular file (fails if anything exists there) and returns a handle for write/close. */
+  createFile(path: string, mode: number): number;
+  write(handle: number, bytes: Uint8Array): void;
+  close(handle: number): void;
+  symlink(target: string, path: string): void;
+  /** A hard link to `existing` (a symlink is linked itself, never its target). */
+  link(existing: string, path: string): void;
+  /** Makes device nodes and FIFOs, all in one go (a host may need a helper program for them). */
+  mknod(nodes: { path: string; type: 'char' | 'block' | 'fifo'; major: number; minor: number }[]): void;
+  /** Owner (lchown), then mode (never through a symlink), then times (lutimes). Each part optional. */
+  setMetadata(path: string, meta: { uid?: number; gid?: number; mode?: number; mtime?: { sec: number; nsec: number } }): void;
+  /** Sets extended attributes (not following symlinks), all in one go. */
+  setXattrs(items: { path: string; name: string; value: Uint8Array }[]): void;
+  /** Removes a file or a whole tree; nothing when absent. */
+  remove(path: string): void;
+  rename(from: string, to: string): void;
 }
 
 type FileMethods = Exclude<keyof Host, 'runtime' | 'env' | 'stat' | 'openRead'>;

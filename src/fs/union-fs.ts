@@ -196,7 +196,8 @@ export class UnionFS {
     if (layer < 0) return { path, type: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtime: { sec: 0, nsec: 0 }, layer: pos === -2 ? -1 : u.layer(pos) + this.offset };
     const index = this.stack[layer]!.index;
     const entry: FsEntry = {
-      path, type, mode: index.mode(i) & 0o7777, uid: index.uid(i), gid: index.gid(i),
+      // a symlink's own mode bits mean nothing on Linux, which shows 0777 whatever the tar says
+      path, type, mode: type === 'symlink' ? 0o777 : index.mode(i) & 0o7777, uid: index.uid(i), gid: index.gid(i),
       size: type === 'file' ? index.size(i) : 0, mtime: index.mtime(i), layer: (pos === -2 ? layer : u.layer(pos)) + this.offset,
     };
     if (type === 'symlink') entry.linkname = index.linkname(i);

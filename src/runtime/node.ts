@@ -4,6 +4,7 @@
 import { lstat, mkdir, open, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { execFile, spawn } from 'node:child_process';
 import type { EntryStat, Host } from '../host.ts';
+import { nodeTreeWriter } from './node-tree-writer.ts';
 import { detectRuntime } from './probe.ts';
 
 /** The release build of the core, at the same depth from src/ and dist/. */
@@ -101,6 +102,7 @@ export const nodeHost: Host = {
   spawn: runProgram,
   lstatEntry,
   xattrsUnder,
+  treeWriter: () => nodeTreeWriter,
 };
 
 const TYPE_BITS: [number, EntryStat['type']][] = [

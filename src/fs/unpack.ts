@@ -1,0 +1,251 @@
+/**
+ * Writes a union view to a directory, safely (`umoci unpack`, `docker export | tar -x`), or each
+ * layer as an overlayfs lower directory. Every entry's place is decided by resolveInRoot against
+ * what the directory holds at that moment; the tree is staged in `DIR.layerkit-partial` (mode 0700)
+ * and renamed to DIR only when complete, so a refused layer leaves nothing behind. Contents are
+ * read per layer in stream order; modes, owners and times are applied at the end, directories
+ * last and deepest first.
+ *
+ *   await unpackImage(await image.layers(), 'rootfs', host().treeWriter!(), { rootless: true });
+ */
+import { LayerkitError } from '../errors.ts';
+import type { TreeWriter } from '../host.ts';
+import type { Layer } from '../image/types.ts';
+import { indexStack, type StackLayer } from './layer-stack.ts';
+import { cleanName, resolveInRoot, type RootProbe } from './resolve-in-root.ts';
+import { UnionFS, type FsEntry } from './union-fs.ts';
+
+export interface UnpackOptions {
+  /** No chown; devices skipped with a warning (default: off). */
+  rootless?: boolean;
+  /** `overlayfs`: DIR/0 … DIR/N-1, one lower directory per layer, whiteouts as 0/0 char devices. */
+  whiteoutFormat?: 'none' | 'overlayfs';
+  /** Where warnings go (default: dropped). */
+  warn?: (message: string) => void;
+}
+
+export interface UnpackResult {
+  entries: number;
+  warnings: number;
+  /** overlayfs format: the lower directories, top first, as `lowerdir=` wants them. */
+  lowerdirs?: string[];
+}
+
+const MAX_MAJOR = 0xfff;
+const MAX_MINOR = 0xfffff;
+const OPAQUE_XATTR = 'trusted.overlay.opaque';
+
+/** The paths of an extraction root, resolved against the live directory (see resolveInRoot). */
+class Root {
+  readonly probe: RootProbe;
+  constructor(readonly writer: TreeWriter, readonly dir: string) {
+    this.probe = {
+      kind: (rel) => {
+        const kind = writer.kind(`${dir}/${rel}`);
+        return kind === 'file' ? 'other' : kind;
+      },
+      readlink: (rel) => writer.readlink(`${dir}/${rel}`),
+    };
+  }
+
+  /** The host path where entry `name` goes; computed afresh on every call (no cache). */
+  place(name: string): string {
+    const parts = resolveInRoot(this.probe, name);
+    return parts.length === 0 ? this.dir : `${this.dir}/${parts.join('/')}`;
+  }
+}
+
+/** Extra markers an overlayfs lower directory carries besides its entries. */
+interface OverlayMarkers {
+  whiteouts: string[];
+  opaque: string[];
+  /** Metadata for parents created for whiteouts (the merged view below). */
+  parentMeta: (path: string) => FsEntry;
+}
+
+/** Writes positions `list` of the view into `root`, then the markers, then all metadata. */
+async function writeView(fs: UnionFS, list: number[], root: Root, options: UnpackOptions, markers?: OverlayMarkers): Promise<number> {
+  const { writer } = root;
+  const warn = (m: string) => { warnings++; options.warn?.(m); };
+  let warnings = 0;
+  const entries = list.map((pos) => fs.entry(pos));
+  const dirsMade: FsEntry[] = [];
+  const mkdirs = (entry: FsEntry) => {
+    const at = root.place(entry.path);
+    const kind = writer.kind(at);
+    if (kind === 'dir') return;
+    if (kind !== undefined) writer.remove(at);
+    writer.mkdir(at, 0o700);
+  };
+  // 1. directories, parents first (depth-first order)
+  for (const e of entries) if (e.type === 'dir') { mkdirs(e); dirsMade.push(e); }
+  // 2. file contents, each layer read once in stream order; one body per inode
+  const firstOfInode = new Map<number, string>();
+  const bodies: number[] = [];
+  list.forEach((pos, k) => {
+    if (entries[k]!.type !== 'file') return;
+    const inode = fs.union.inode(pos);
+    if (!firstOfInode.has(inode)) { firstOfInode.set(inode, entries[k]!.path); bodies.push(k); }
+  });
+  const offsetOf = (k: number) => fs.stack[fs.union.sourceLayer(list[k]!)]!.index.dataOffset(fs.union.sourceEntry(list[k]!));
+  bodies.sort((a, b) => fs.union.sourceLayer(list[a]!) - fs.union.sourceLayer(list[b]!) || offsetOf(a) - offsetOf(b));
+  for (const k of bodies) {
+    const handle = writer.createFile(root.place(entries[k]!.path), 0o600);
+    try {
+      for await (const chunk of fs.contentChunks(list[k]!)) writer.write(handle, chunk);
+    } finally {
+      writer.close(handle);
+    }
+  }
+  // 3. links, symlinks (verbatim targets) and special files (made in one batch)
+  const made: FsEntry[] = [];
+  const nodes: Parameters<TreeWriter['mknod']>[0] = [];
+  list.forEach((pos, k) => {
+    const e = entries[k]!;
+    if (e.type === 'dir') return;
+    if (e.type === 'file') {
+      const first = firstOfInode.get(fs.union.inode(pos))!;
+      if (first !== e.path) {
+        const existing = root.place(first);
+        if (writer.kind(existing) !== 'file') throw new LayerkitError('HARDLINK_INVALID', `${e.path}: its link target ${first} is not a file in the target directory`, { hint: 'the layer is refused' });
+        writer.link(existing, root.place(e.path));
+      }
+    } else if (e.type === 'symlink') writer.symlink(e.linkname ?? '', root.place(e.path));
+    else if (e.type === 'char' || e.type === 'block') {
+      if (options.rootless) return void warn(`${e.path}: ${e.type} device skipped (rootless)`);
+      if (e.devmajor! > MAX_MAJOR || e.devminor! > MAX_MINOR || e.devmajor! < 0 || e.devminor! < 0) {
+        throw new LayerkitError('DEVICE_INVALID', `${e.path}: device number ${e.devmajor}:${e.devminor} is out of range`, { hint: 'the layer is refused' });
+      }
+      nodes.push({ path: root.place(e.path), type: e.type, major: e.devmajor!, minor: e.devminor! });
+    } else if (e.type === 'fifo') nodes.push({ path: root.place(e.path), type: 'fifo', major: 0, minor: 0 });
+    else return void warn(`${e.path}: entry of an unknown type skipped`);
+    made.push(e);
+  });
+  for (const k of bodies) made.push(entries[k]!);
+  const xattrs: Parameters<TreeWriter['setXattrs']>[0] = [];
+  // 4. overlayfs markers: whiteouts as 0/0 char devices (parents as the view below has them), opaque dirs
+  if (markers) {
+    for (const path of markers.whiteouts) {
+      const parts = cleanName(path);
+      for (let n = 1; n < parts.length; n++) {
+        const parent = parts.slice(0, n).join('/');
+        if (writer.kind(root.place(parent)) === undefined) { const meta = markers.parentMeta(parent); mkdirs(meta); dirsMade.push(meta); }
+      }
+      nodes.push({ path: root.place(path), type: 'char', major: 0, minor: 0 });
+    }
+    for (const path of markers.opaque) xattrs.push({ path: root.place(path), name: OPAQUE_XATTR, value: new TextEncoder().encode('y') });
+  }
+  if (nodes.length) writer.mknod(nodes);
+  // 5. metadata: files and links first, then directories deepest first, the root last
+  const apply = (e: FsEntry, at: string) => {
+    writer.setMetadata(at, { ...(options.rootless ? {} : { uid: e.uid, gid: e.gid }), ...(e.type === 'symlink' ? {} : { mode: e.mode }), mtime: e.mtime });
+    for (const [name, value] of e.xattrs ?? []) {
+      if (name.startsWith('user.') || (name === 'security.capability' && !options.rootless)) xattrs.push({ path: at, name, value });
+      else warn(`${e.path}: xattr ${name} not applied (only user.* and security.capability are)`);
+    }
+  };
+  for (const e of made) apply(e, root.place(e.path));
+  // xattrs before times: setting one does not change mtime, but keep the order obvious
+  if (xattrs.length) writer.setXattrs(xattrs.splice(0));
+  dirsMade.sort((a, b) => b.path.split('/').length - a.path.split('/').length);
+  for (const e of dirsMade) apply(e, root.place(e.path));
+  if (xattrs.length) writer.setXattrs(xattrs);
+  return warnings;
+}
+
+/** The whiteouts and opaque directories layer `layer` contributes, by the overlayfs conversion rules. */
+function overlayMarkers(stack: StackLayer[], layer: number, fs: UnionFS, lowerPaths: Set<string>): Omit<OverlayMarkers, 'parentMeta'> {
+  const index = stack[layer]!.index;
+  const mine = (path: string) => { const pos = fs.union.lookup(path); return pos >= 0 && fs.union.top(pos) === layer ? pos : -1; };
+  const opaque = new Set<string>();
+  const targets: string[] = [];
+  for (let i = 0; i < index.count; i++) {
+    const t = index.type(i);
+    if (t === 'pax-global') continue;
+    const parts = cleanName(index.path(i));
+    const base = parts.pop() ?? '';
+    const parent = parts.join('/');
+    if (base === '.wh..wh..opq') opaque.add(parent);
+    else if (base.startsWith('.wh.') && !base.startsWith('.wh..wh.')) targets.push(parent ? `${parent}/${base.slice(4)}` : base.slice(4));
+  }
+  const whiteouts: string[] = [];
+  const hidden = new Set(targets);
+  for (const t of targets) {
+    const own = mine(t);
+    if (own >= 0) {
+      if (fs.union.type(own) === 'dir') opaque.add(t); // `.wh.NAME` + directory NAME: the lower one's children are hidden
+      continue;
+    }
+    if (!lowerPaths.has(t)) continue; // nothing below to hide
+    const parts = t.split('/');
+    let dropped = false;
+    for (let n = 1; n < parts.length && !dropped; n++) {
+      const a = parts.slice(0, n).join('/');
+      const pos = mine(a);
+      dropped = hidden.has(a) || opaque.has(a) || (pos >= 0 && fs.union.type(pos) !== 'dir');
+    }
+    if (!dropped && !whiteouts.includes(t)) whiteouts.push(t);
+  }
+  return { whiteouts, opaque: [...opaque].filter((d) => d === '' || mine(d) >= 0) };
+}
+
+/** Unpacks the union of `layers` into `dir` (which must not exist), or one overlayfs lower dir per layer. */
+export async function unpackImage(layers: Layer[], dir: string, writer: TreeWriter, options: UnpackOptions = {}): Promise<UnpackResult> {
+  const target = dir.replace(/\/+$/, '') || '/';
+  if (writer.kind(target) !== undefined) throw new LayerkitError('TARGET_EXISTS', `${dir} already exists`, { hint: 'unpack into a new directory' });
+  const stage = `${target}.layerkit-partial`;
+  writer.remove(stage);
+  const stack = await indexStack(layers);
+  writer.mkdir(stage, 0o700);
+  try {
+    const result = options.whiteoutFormat === 'overlayfs' ? await writeOverlay(stack, stage, writer, options) : await writeUnion(stack, stage, writer, options);
+    writer.rename(stage, target);
+    if (result.lowerdirs) result.lowerdirs = result.lowerdirs.map((d) => target + d.slice(stage.length));
+    return result;
+  } catch (error) {
+    writer.remove(stage);
+    throw error;
+  } finally {
+    for (const layer of stack) layer.index.free();
+  }
+}
+
+async function writeUnion(stack: StackLayer[], stage: string, writer: TreeWriter, options: UnpackOptions): Promise<UnpackResult> {
+  const fs = UnionFS.fromStack(stack);
+  try {
+    const root = new Root(writer, stage);
+    const warnings = await writeView(fs, Array.from({ length: fs.count }, (_, pos) => pos), root, options);
+    const rootMeta = fs.entry(-2);
+    writer.setMetadata(stage, { ...(options.rootless ? {} : { uid: rootMeta.uid, gid: rootMeta.gid }), mode: rootMeta.mode, mtime: rootMeta.mtime });
+    return { entries: fs.count, warnings };
+  } finally {
+    await fs.close();
+  }
+}
+
+async function writeOverlay(stack: StackLayer[], stage: string, writer: TreeWriter, options: UnpackOptions): Promise<UnpackResult> {
+  let entries = 0, warnings = 0;
+  const lowerdirs: string[] = [];
+  for (let layer = 0; layer < stack.length; layer++) {
+    const lower = UnionFS.fromStack(stack.slice(0, layer));
+    const lowerPaths = new Set(Array.from({ length: lower.count }, (_, pos) => lower.union.path(pos)));
+    const fs = UnionFS.fromStack(stack.slice(0, layer + 1));
+    const dir = `${stage}/${layer}`;
+    writer.mkdir(dir, 0o700);
+    const root = new Root(writer, dir);
+    const mineList = Array.from({ length: fs.count }, (_, pos) => pos).filter((pos) => fs.union.top(pos) === layer);
+    const markers = overlayMarkers(stack, layer, fs, lowerPaths);
+    const parentMeta = (path: string) => fs.entry(fs.union.lookup(path));
+    try {
+      warnings += await writeView(fs, mineList, root, options, { ...markers, parentMeta });
+    } finally {
+      await fs.close();
+    }
+    const rootMeta = fs.entry(-2);
+    writer.setMetadata(dir, { ...(options.rootless ? {} : { uid: rootMeta.uid, gid: rootMeta.gid }), mode: rootMeta.mode, mtime: rootMeta.mtime });
+    entries += mineList.length;
+    lowerdirs.unshift(dir);
+  }
+  writer.setMetadata(stage, { mode: 0o755 });
+  return { entries, warnings, lowerdirs };
+}
