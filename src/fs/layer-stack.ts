@@ -54,6 +54,10 @@ function layerInput(index: LayerIndex): UnionLayerInput {
     for (let k = 1; k < parts.length; k++) if (symlinks.has(parts.slice(0, k).join('/'))) return true;
     return false;
   };
+  // a hardlink target that climbs out is left for the kernel to refuse (HARDLINK_INVALID / PATH_ESCAPE)
+  const linkThroughSymlink = (target: string) => {
+    try { return throughSymlink(cleanName(target)); } catch { return false; }
+  };
   for (let i = 0; i < index.count; i++) {
     const type: UnionEntryType = UNION_TYPES[index.type(i)] ?? 'other';
     let name: Uint8Array | string = index.pathBytes(i);
@@ -61,10 +65,12 @@ function layerInput(index: LayerIndex): UnionLayerInput {
     if (type !== 'skip' && (symlinks.size > 0 || type === 'symlink')) {
       const path = index.path(i);
       const parts = cleanName(path);
+      // whiteouts and opaque markers are markers whatever their type: never links, never followed
+      const marker = (parts[parts.length - 1] ?? '').startsWith('.wh.');
       if (symlinks.size > 0 && throughSymlink(parts)) name = resolveInRoot(probe, path).join('/');
-      if (link !== undefined && symlinks.size > 0 && throughSymlink(cleanName(index.linkname(i)))) link = resolveInRoot(probe, index.linkname(i)).join('/');
+      if (link !== undefined && !marker && symlinks.size > 0 && linkThroughSymlink(index.linkname(i))) link = resolveInRoot(probe, index.linkname(i)).join('/');
       const key = typeof name === 'string' ? name : parts.join('/');
-      if (type === 'symlink') { symlinks.set(key, index.linkname(i)); kinds.set(key, 'symlink'); }
+      if (type === 'symlink' && !marker) { symlinks.set(key, index.linkname(i)); kinds.set(key, 'symlink'); }
       else { symlinks.delete(key); kinds.set(key, type === 'dir' ? 'dir' : 'other'); }
       if (typeof name === 'string' || typeof link === 'string') rewritten ??= [];
     } else if (type !== 'skip' && symlinks.size === 0 && rewritten === undefined) {

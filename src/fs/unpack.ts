@@ -100,16 +100,19 @@ async function writeView(fs: UnionFS, list: number[], root: Root, options: Unpac
   // 3. links, symlinks (verbatim targets) and special files (made in one batch)
   const made: FsEntry[] = [];
   const nodes: Parameters<TreeWriter['mknod']>[0] = [];
+  const links: [string, FsEntry][] = [];
   list.forEach((pos, k) => {
     const e = entries[k]!;
     if (e.type === 'dir') return;
-    if (e.type === 'file') {
-      const first = firstOfInode.get(fs.union.inode(pos))!;
-      if (first !== e.path) {
-        const existing = root.place(first);
-        if (writer.kind(existing) !== 'file') throw new LayerkitError('HARDLINK_INVALID', `${e.path}: its link target ${first} is not a file in the target directory`, { hint: 'the layer is refused' });
-        writer.link(existing, root.place(e.path));
-      }
+    const inode = fs.union.inode(pos);
+    if (e.type !== 'file' && !firstOfInode.has(inode)) firstOfInode.set(inode, e.path);
+    const first = firstOfInode.get(inode)!;
+    if (first !== e.path) {
+      // another name of an inode made already (a hardlink, also of a symlink or a device): linked below
+      links.push([first, e]);
+      return;
+    } else if (e.type === 'file') {
+      return; // its body was written above
     } else if (e.type === 'symlink') writer.symlink(e.linkname ?? '', root.place(e.path));
     else if (e.type === 'char' || e.type === 'block') {
       if (options.rootless) return void warn(`${e.path}: ${e.type} device skipped (rootless)`);
@@ -122,6 +125,14 @@ async function writeView(fs: UnionFS, list: number[], root: Root, options: Unpac
     made.push(e);
   });
   for (const k of bodies) made.push(entries[k]!);
+  if (nodes.length) writer.mknod(nodes.splice(0));
+  for (const [first, e] of links) {
+    const existing = root.place(first);
+    const want = e.type === 'file' ? 'file' : e.type === 'symlink' ? 'symlink' : 'other';
+    if (writer.kind(existing) !== want) throw new LayerkitError('HARDLINK_INVALID', `${e.path}: its link target ${first} is not a ${want} in the target directory`, { hint: 'the layer is refused' });
+    writer.link(existing, root.place(e.path));
+    made.push(e);
+  }
   const xattrs: Parameters<TreeWriter['setXattrs']>[0] = [];
   // 4. overlayfs markers: whiteouts as 0/0 char devices (parents as the view below has them), opaque dirs
   if (markers) {
