@@ -50,12 +50,14 @@ export class LayoutStore implements BlobStore {
   private async prepare(create: boolean): Promise<void> {
     const lstat = need('lstat');
     const layout = await lstat(this.path('oci-layout')).catch((e) => (isMissing(e) ? undefined : Promise.reject(e)));
-    if (!layout) {
-      if (!create) throw new LayerkitError('LAYOUT_INVALID', `${this.root} is not an OCI image layout (no oci-layout file)`);
+    if (!layout && !create) throw new LayerkitError('LAYOUT_INVALID', `${this.root} is not an OCI image layout (no oci-layout file)`);
+    // index.json first, oci-layout last: a process killed in between leaves a layout that the
+    // next run completes (a crash test found the other order could strand a store).
+    if (create && !(await this.exists('index.json'))) {
       await need('mkdir')(this.path('blobs', 'sha256'), { recursive: true });
-      await this.replaceFile('oci-layout', new TextEncoder().encode('{"imageLayoutVersion":"1.0.0"}'));
-      if (!(await this.exists('index.json'))) await this.writeIndex({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] });
+      await this.writeIndex({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] });
     }
+    if (!layout) await this.replaceFile('oci-layout', new TextEncoder().encode('{"imageLayoutVersion":"1.0.0"}'));
     // A symlinked blobs directory could make reads or writes land elsewhere (hostile case 41).
     for (const dir of ['blobs', 'blobs/sha256']) {
       const info = await lstat(this.path(dir)).catch((e) => (isMissing(e) ? undefined : Promise.reject(e)));
