@@ -84,10 +84,43 @@ export function tarCreate(flags: u32): usize {
   return ctx;
 }
 
+/**
+ * Makes a context ready for a new stream, keeping its buffers (so a pool of contexts allocates
+ * nothing per stream). With `freshTable` the old table is left to its owner and a new one is made;
+ * otherwise the old table is emptied in place.
+ */
+export function tarReset(ctx: usize, flags: u32, freshTable: bool): void {
+  const t = changetype<Tar>(ctx);
+  const table = t.table, buffer = t.buffer, block = t.block, scratch = t.scratch, streamHash = t.streamHash, fileHash = t.fileHash;
+  const meta = t.meta, metaCap = t.metaCap, pax = t.pax, paxCap = t.paxCap, recs = t.recs, recsCap = t.recsCap;
+  const smap = t.smap, smapCap = t.smapCap, longName = t.longName, longNameCap = t.longNameCap;
+  const longLink = t.longLink, longLinkCap = t.longLinkCap, sparse = t.sparse, sparseCap = t.sparseCap;
+  memory.fill(ctx, 0, offsetof<Tar>());
+  t.table = table; t.buffer = buffer; t.block = block; t.scratch = scratch; t.streamHash = streamHash; t.fileHash = fileHash;
+  t.meta = meta; t.metaCap = metaCap; t.pax = pax; t.paxCap = paxCap; t.recs = recs; t.recsCap = recsCap;
+  t.smap = smap; t.smapCap = smapCap; t.longName = longName; t.longNameCap = longNameCap;
+  t.longLink = longLink; t.longLinkCap = longLinkCap; t.sparse = sparse; t.sparseCap = sparseCap;
+  t.flags = flags;
+  const index = (flags & FLAG_INDEX) != 0;
+  const digests = (flags & FLAG_HASH_FILES) != 0;
+  if (freshTable || (digests && load<u32>(<usize>table + TABLE_DIGESTS) == 0)) {
+    t.table = <u32>entriesCreate(index ? 1024 : 16, index ? 65536 : 4096, 1024, digests);
+  } else {
+    entriesClear(<usize>table);
+  }
+  sha256Init(<usize>t.streamHash);
+}
+
 export function tarFree(ctx: usize): void {
   const t = changetype<Tar>(ctx);
-  const bufs: u32[] = [t.meta, t.pax, t.recs, t.smap, t.longName, t.longLink, t.sparse];
-  for (let i = 0; i < bufs.length; i++) if (unchecked(bufs[i]) != 0) heap.free(<usize>unchecked(bufs[i]));
+  // Growable buffers were allocated last, in no fixed order; the stub allocator reclaims what it can.
+  if (t.sparse != 0) heap.free(<usize>t.sparse);
+  if (t.longLink != 0) heap.free(<usize>t.longLink);
+  if (t.longName != 0) heap.free(<usize>t.longName);
+  if (t.smap != 0) heap.free(<usize>t.smap);
+  if (t.recs != 0) heap.free(<usize>t.recs);
+  if (t.pax != 0) heap.free(<usize>t.pax);
+  if (t.meta != 0) heap.free(<usize>t.meta);
   heap.free(<usize>t.fileHash);
   heap.free(<usize>t.streamHash);
   heap.free(<usize>t.scratch);

@@ -202,6 +202,15 @@ export class LayerIndex {
   }
   /** Everything about entry i as one object. */
   header(i: number): TarHeader {
+    this.#caching = true;
+    try {
+      return this.buildHeader(i);
+    } finally {
+      this.#caching = false;
+      this.#itemsCache = undefined;
+    }
+  }
+  private buildHeader(i: number): TarHeader {
     const nameBytes = this.pathBytes(i);
     const linknameBytes = this.linknameBytes(i);
     const typeflag = this.typeflag(i);
@@ -314,18 +323,25 @@ export class LayerIndex {
     for (const item of this.items(i)) if (item.tag === tag) found = item.view;
     return found;
   }
-  // The extras items of entry i, as copies (so callers may keep them across calls).
-  private *items(i: number): Generator<{ tag: number; view: DataView }> {
+  // The extras items of entry i, as copies (so callers may keep them across calls). While
+  // header(i) runs they are decoded once (it asks for several in a row).
+  #itemsCache: { i: number; items: { tag: number; view: DataView }[] } | undefined;
+  #caching = false;
+  private items(i: number): { tag: number; view: DataView }[] {
     const ref = this.dv.getUint32(this.e(i) + E.metaRef, true);
-    if (ref === NONE) return;
+    if (ref === NONE) return [];
+    if (this.#caching && this.#itemsCache?.i === i) return this.#itemsCache.items;
     const base = this.t(T.meta) + ref;
+    const items: { tag: number; view: DataView }[] = [];
     const end = base + 4 + this.dv.getUint32(base, true);
     for (let at = base + 4; at + 8 <= end; ) {
       const tag = this.dv.getUint32(at, true), len = this.dv.getUint32(at + 4, true);
       const copy = this.u8.slice(at + 8, at + 8 + len);
-      yield { tag, view: new DataView(copy.buffer) };
+      items.push({ tag, view: new DataView(copy.buffer) });
       at += 8 + ((len + 3) & ~3);
     }
+    if (this.#caching) this.#itemsCache = { i, items };
+    return items;
   }
 }
 

@@ -39,17 +39,42 @@ export interface TarParserOptions {
   hashStream?: boolean;
 }
 
+// Contexts (each with a 1 MiB buffer) are pooled per core: the stub allocator cannot reuse freed
+// memory that is not on top of its heap, so a context is reset and reused, never freed.
+const pools = new WeakMap<Core, number[]>();
+
 export class TarParser {
   readonly ctx: number;
   readonly bufferSize: number;
-  readonly index: LayerIndex;
+  #index: LayerIndex;
+  #flags: number;
   #finished = false;
+  #disposed = false;
 
   constructor(readonly core: Core, options: TarParserOptions = {}) {
-    const flags = (options.index ? FLAG_INDEX : 0) | (options.sha256Files ? FLAG_HASH_FILES : 0) | (options.hashStream === false ? 0 : FLAG_HASH_STREAM);
-    this.ctx = core.exports.tarCreate(flags);
+    this.#flags = (options.index ? FLAG_INDEX : 0) | (options.sha256Files ? FLAG_HASH_FILES : 0) | (options.hashStream === false ? 0 : FLAG_HASH_STREAM);
+    let pool = pools.get(core);
+    if (!pool) pools.set(core, (pool = []));
+    const reused = pool.pop();
+    if (reused === undefined) this.ctx = core.exports.tarCreate(this.#flags);
+    else {
+      this.ctx = reused;
+      core.exports.tarReset(reused, this.#flags, 1);
+    }
     this.bufferSize = Number(core.exports.TAR_BUFFER_SIZE.value);
-    this.index = new LayerIndex(core, this.field(S.table));
+    this.#index = new LayerIndex(core, this.field(S.table));
+  }
+
+  /** The entries read so far (index mode), or the current entry at 0 (streaming). Owned by the caller. */
+  get index(): LayerIndex {
+    return this.#index;
+  }
+
+  /** Starts over on a new stream with the same table, emptied (for tests and benchmarks that parse many archives). */
+  reset(): void {
+    this.core.exports.tarReset(this.ctx, this.#flags, 0);
+    this.#index = new LayerIndex(this.core, this.field(S.table));
+    this.#finished = false;
   }
 
   private field(offset: number): number {
@@ -69,13 +94,15 @@ export class TarParser {
 
   /** Index mode: runs the kernel over a whole chunk; throws the TarError if the archive is bad. Returns true at the end of the archive. */
   feed(chunk: Uint8Array): boolean {
+    let ended = false;
     for (let offset = 0; offset < chunk.length; offset += this.bufferSize) {
       let event = this.load(chunk.subarray(offset, offset + this.bufferSize));
       while (event === TarEvent.Entry || event === TarEvent.Data) event = this.step();
       if (event === TarEvent.Error) throw this.error();
-      if (event === TarEvent.End) return true;
+      // After the end the kernel still hashes what follows: the diffID covers trailing bytes.
+      if (event === TarEvent.End) ended = true;
     }
-    return false;
+    return ended;
   }
 
   /** Says the stream ended: End, or Error when it ended inside a header or an entry's data. */
@@ -115,8 +142,10 @@ export class TarParser {
     return new TarError(ERROR_CODES[n] ?? 'TAR_BAD_HEADER', `${ERROR_TEXT[n] ?? 'invalid tar'} (${what}, at byte ${offset})`, entry, phase, offset);
   }
 
-  /** Frees the context and its buffer; the index stays valid (free it separately). */
+  /** Returns the context to the pool; the index stays valid (free it separately). */
   dispose(): void {
-    this.core.exports.tarFree(this.ctx);
+    if (this.#disposed) return;
+    this.#disposed = true;
+    pools.get(this.core)!.push(this.ctx);
   }
 }

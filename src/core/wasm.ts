@@ -37,6 +37,7 @@ export interface CoreExports {
   TAR_BUFFER_SIZE: WebAssembly.Global;
   ENTRY_SIZE: WebAssembly.Global;
   tarCreate(flags: number): number;
+  tarReset(ctx: number, flags: number, freshTable: number): void;
   tarFeed(ctx: number, loaded: number): number;
   tarFinish(ctx: number): number;
   tarFree(ctx: number): void;

@@ -11,6 +11,7 @@ import { LayerIndex } from '../core/layer-index.ts';
 import { TarParser } from '../core/tar.ts';
 import { TarError } from '../core/tar-errors.ts';
 import { core } from '../core/wasm.ts';
+import { releaseStream } from './release.ts';
 
 export interface IndexLayerOptions {
   /** Compute the sha256 of every regular file's content (default: off). */
@@ -47,7 +48,7 @@ export async function indexLayer(source: ReadableStream<Uint8Array>, options: In
     return { index: parser.index, diffID: formatDigest('sha256', diffID), size, compression };
   } catch (error) {
     if (error instanceof TarError) Object.assign(error, { partial: parser.index });
-    await reader.cancel(error).catch(() => {});
+    await releaseStream(reader, error);
     throw error;
   } finally {
     parser.dispose();

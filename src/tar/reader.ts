@@ -13,6 +13,7 @@ import { TarEvent, TarParser } from '../core/tar.ts';
 import { TarError } from '../core/tar-errors.ts';
 import type { SparseRegion, TarHeader } from '../core/tar-types.ts';
 import { core } from '../core/wasm.ts';
+import { releaseStream } from './release.ts';
 
 /** One entry: its resolved header and its logical content (sparse files expanded with zeros). */
 export interface TarEntry extends TarHeader {
@@ -62,7 +63,7 @@ export class TarReader implements AsyncIterable<TarEntry> {
       if (this.#body) this.#body.abandoned = true;
       parser.index.free();
       parser.dispose();
-      await this.#input.cancel().catch(() => {});
+      await releaseStream(this.#input);
     }
   }
 

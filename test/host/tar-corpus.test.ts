@@ -1,0 +1,140 @@
+// The tar reader against Go's archive/tar on every archive of the shared corpus (its README: Go is
+// the primary reference): the same entries field for field (docs/cli.md tar entry JSON, with
+// content digests), and the same failure entry and phase. Checked three ways on each runtime:
+// indexLayer (what `tar ls --json --sha256` prints), the streaming TarReader fed in 321-byte
+// slices, and the CLI itself on a sample. Archives flagged slow run on Node only.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
+import { indexLayer, partialIndex } from '../../src/tar/index-layer.ts';
+import { TarReader } from '../../src/tar/reader.ts';
+import { tarEntryJson, type TarEntryJson } from '../../src/tar/entry-json.ts';
+import { TarError } from '../../src/core/tar-errors.ts';
+import { carriesData } from '../../src/core/tar-types.ts';
+import type { LayerIndex } from '../../src/core/layer-index.ts';
+import { ready, runtime, skip } from '../_setup.ts';
+import { layerkit } from '../_cli.ts';
+import { caseBytes, caseStream, corpusPresent, corpusRoot, goDifferences, goReference, tarCases, type TarCase } from '../_tar-corpus.ts';
+
+test.before(async () => void (await ready()));
+
+const entriesOf = (index: LayerIndex) => Array.from({ length: index.count }, (_, i) => tarEntryJson(index.header(i), index.sha256(i)));
+
+function bytesStream(bytes: Uint8Array, slice: number): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (offset >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(offset, offset + slice));
+      offset += slice;
+    },
+  });
+}
+
+async function viaIndex(stream: ReadableStream<Uint8Array>): Promise<{ entries: TarEntryJson[]; error: TarError | null }> {
+  try {
+    const { index } = await indexLayer(stream, { sha256Files: true, decompress: false });
+    const entries = entriesOf(index);
+    index.free();
+    return { entries, error: null };
+  } catch (error) {
+    if (!(error instanceof TarError)) throw error;
+    return { entries: entriesOf(partialIndex(error)!), error };
+  }
+}
+
+async function viaReader(bytes: Uint8Array): Promise<{ entries: TarEntryJson[]; error: TarError | null }> {
+  const entries: TarEntryJson[] = [];
+  try {
+    for await (const entry of new TarReader(bytesStream(bytes, 321), { decompress: false })) {
+      const json = tarEntryJson(entry);
+      entries.push(json);
+      if (!carriesData(entry.typeflag)) {
+        await entry.readable.cancel();
+        continue;
+      }
+      const hash = createHash('sha256');
+      for await (const chunk of entry.readable) hash.update(chunk);
+      json.sha256 = hash.digest('hex');
+    }
+    return { entries, error: null };
+  } catch (error) {
+    if (!(error instanceof TarError)) throw error;
+    return { entries, error };
+  }
+}
+
+const cases = corpusPresent ? tarCases() : [];
+// Slow archives (8 GiB files, 60 GB sparse) take minutes each: Node only, and only when asked.
+const slowWanted = runtime === 'node' && process.env.LAYERKIT_SLOW_TESTS === '1';
+const runnable = (c: TarCase) => !c.slow || slowWanted;
+if (!corpusPresent) skip('tar corpus', `no corpus at ${corpusRoot}`);
+for (const c of cases.filter((c) => c.slow && !slowWanted)) {
+  skip(`tar corpus ${c.id}`, 'flagged slow (> 1 GiB of logical data, minutes to hash): run with LAYERKIT_SLOW_TESTS=1 on Node');
+}
+
+test('every corpus archive lists as Go lists it (indexLayer, as tar ls --json --sha256)', async () => {
+  const failures: string[] = [];
+  let compared = 0;
+  for (const c of cases.filter(runnable)) {
+    const stream = await caseStream(c);
+    if (!stream) {
+      skip(`tar corpus ${c.id}`, 'bzip2 is not installed');
+      continue;
+    }
+    const go = await goReference(c);
+    const { entries, error } = await viaIndex(stream);
+    const diff = goDifferences(go, entries, error);
+    if (diff.length) failures.push(`${c.id}:\n  ${diff.slice(0, 5).join('\n  ')}`);
+    compared++;
+  }
+  console.log(`  tar corpus [${runtime}]: ${compared - failures.length}/${compared} archives match Go (index mode)`);
+  assert.equal(failures, []);
+  assert.ok(compared >= 200, `only ${compared} archives compared`);
+});
+
+test('every corpus archive streams as Go reads it (TarReader, 321-byte slices, bodies hashed)', async () => {
+  const failures: string[] = [];
+  let compared = 0;
+  for (const c of cases.filter((c) => !c.slow)) {
+    const bytes = await caseBytes(c);
+    if (!bytes) continue;
+    const { entries, error } = await viaReader(bytes);
+    const diff = goDifferences(await goReference(c), entries, error);
+    if (diff.length) failures.push(`${c.id}:\n  ${diff.slice(0, 5).join('\n  ')}`);
+    compared++;
+  }
+  console.log(`  tar corpus [${runtime}]: ${compared - failures.length}/${compared} archives match Go (streaming)`);
+  assert.equal(failures, []);
+});
+
+// One of each outcome: well-formed, pax/xattrs, sparse, non-UTF-8, header error, data error, gzip-only corpus file.
+const CLI_SAMPLE = ['gnutar-posix-xattrs', 'gnutar-oldgnu-sparse', 'bsdtar-pax-nonutf8', 'go-pax-global-records', 'hostile-bad-checksum-second', 'hostile-truncated-data', 'go-gnu-incremental'];
+
+test('the CLI prints Go\'s listing: tar ls --json --sha256 (one object per line; entries before an error, then the error)', async () => {
+  for (const id of CLI_SAMPLE) {
+    const c = cases.find((x) => x.id === id);
+    if (!c) continue;
+    const go = await goReference(c);
+    const result = layerkit(['tar', 'ls', corpusRoot + c.path, '--json', '--sha256']);
+    const entries = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as TarEntryJson);
+    const error = result.status === 0 ? null : { entryIndex: go.error?.entry_index ?? -1, phase: go.error?.phase ?? 'header' };
+    assert.equal(goDifferences(go, entries, error), [], id);
+    assert.is(result.status, go.error ? 1 : 0, `${id}: ${result.stderr}`);
+    if (go.error) assert.match(result.stderr, /^layerkit: .*\(TAR_[A-Z_]+\)\n$/, id);
+  }
+});
+
+test('the CLI human listing names every entry, tar -tv style', async () => {
+  const c = cases.find((x) => x.id === 'gnutar-gnu-longnames');
+  if (!c) return skip('tar ls human form', 'corpus case gnutar-gnu-longnames missing');
+  const go = await goReference(c);
+  const result = layerkit(['tar', 'ls', corpusRoot + c.path]);
+  assert.is(result.status, 0, result.stderr);
+  const lines = result.stdout.trim().split('\n');
+  assert.is(lines.length, go.entries.length);
+  go.entries.forEach((e: { name: string }, i: number) => assert.ok(lines[i]!.includes(e.name), `line ${i}: ${lines[i]}`));
+  assert.match(lines[0]!, /^[-dlhcbp][-rwxsStT]{9} \S+\/\S+ +\d+(,\d+)? \d{4}-\d\d-\d\d \d\d:\d\d /);
+});
+
+test.run();
