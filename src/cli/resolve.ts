@@ -9,8 +9,9 @@ import { LayerkitError, UsageError } from '../errors.ts';
 import { host, need } from '../host.ts';
 import { asOciImage } from '../image/convert.ts';
 import { hostPlatform, parsePlatform } from '../image/platform.ts';
-import type { Image, Platform } from '../image/types.ts';
-import { writeDockerArchive, openDockerArchive } from '../formats/docker-archive.ts';
+import type { Image, Layer, Platform } from '../image/types.ts';
+import { openDockerArchive, writeDockerArchive, type SpooledLayer } from '../formats/docker-archive.ts';
+import { decompressedStream } from '../compress/detect.ts';
 import { archiveFiles, directoryFiles } from '../formats/layout-files.ts';
 import { openOciLayout, writeOciArchive } from '../formats/oci-layout.ts';
 import { rootfsImage, tarFileImage } from '../formats/single-layer.ts';
@@ -97,6 +98,21 @@ async function writeFileAtomically(path: string, stream: ReadableStream<Uint8Arr
   }
 }
 
+/**
+ * Decompresses a layer once into a file beside the destination (verifying digest and diffID on
+ * the way), so the archive's tar header can carry the size without a second decompression.
+ */
+async function spoolToFile(layer: Layer, destination: string, spooled: string[]): Promise<SpooledLayer> {
+  const { compression, stream } = await decompressedStream(await layer.compressed());
+  await stream.cancel().catch(() => {});
+  if (compression === 'none') return { size: layer.size, open: layer.uncompressed };
+  const file = `${destination}.layerkit-${layer.diffID.slice(7, 19)}-${Math.random().toString(36).slice(2, 8)}.tar.partial`;
+  spooled.push(file);
+  await (await layer.uncompressed()).pipeTo(need('openWrite')(file));
+  const { size } = await host().stat(file);
+  return { size, open: async () => host().openRead(file) };
+}
+
 export async function writeImage(image: Image, text: string, options: WriteOptions = {}): Promise<void> {
   const ref = parseReference(text);
   const extra: DockerName[] = (options.additionalTags ?? []).map((t) => {
@@ -120,7 +136,12 @@ export async function writeImage(image: Image, text: string, options: WriteOptio
       return writeFileAtomically(ref.path, writeOciArchive([{ image: await asOciImage(image), ...(ref.tag ? { tag: ref.tag } : {}) }]));
     case 'docker-archive': {
       if (ref.index !== undefined) throw new UsageError('BAD_REFERENCE', 'docker-archive:FILE:@N is for reading only');
-      return writeFileAtomically(ref.path, writeDockerArchive([{ image, names: [...(ref.name ? [ref.name] : []), ...extra] }]));
+      const spooled: string[] = [];
+      try {
+        return await writeFileAtomically(ref.path, writeDockerArchive([{ image, names: [...(ref.name ? [ref.name] : []), ...extra] }], (layer) => spoolToFile(layer, ref.path, spooled)));
+      } finally {
+        for (const file of spooled) await need('remove')(file).catch(() => {});
+      }
     }
     case 'docker':
       return pushToRegistry(image, ref.name, options.onLayer, openImage);

@@ -159,7 +159,19 @@ async function uncompressedSize(layer: Layer): Promise<number> {
  * `<diffID hex>/layer.tar` (uncompressed, so compressed layers are converted), configs as
  * `<config hex>.json`, manifest.json and repositories.
  */
-export function writeDockerArchive(images: { image: Image; names: DockerName[] }[]): ReadableStream<Uint8Array> {
+/** A layer's tar ready to be written: its exact size, and an opener for the bytes. */
+export type SpooledLayer = { size: number; open: () => Promise<ReadableStream<Uint8Array>> };
+
+/**
+ * The portable way to learn a tar's size before writing its header: one decompressing pass to
+ * count (verifying the diffID), a second to write. A host with files spools once instead.
+ */
+export async function twoPassSpool(layer: Layer): Promise<SpooledLayer> {
+  const size = (await decompressedKind(layer)) === 'none' ? layer.size : await uncompressedSize(layer);
+  return { size, open: layer.uncompressed };
+}
+
+export function writeDockerArchive(images: { image: Image; names: DockerName[] }[], spool: (layer: Layer) => Promise<SpooledLayer> = twoPassSpool): ReadableStream<Uint8Array> {
   async function* members(): AsyncGenerator<WriteMember> {
     const written = new Set<string>();
     const manifestJson: ManifestJsonEntry[] = [];
@@ -171,9 +183,9 @@ export function writeDockerArchive(images: { image: Image; names: DockerName[] }
         layerNames.push(`${dir}/layer.tar`);
         if (written.has(dir)) continue;
         written.add(dir);
-        const size = (await decompressedKind(layer)) === 'none' ? layer.size : await uncompressedSize(layer);
+        const { size, open } = await spool(layer);
         yield { name: dir, type: 'dir' };
-        yield { name: `${dir}/layer.tar`, size, open: layer.uncompressed };
+        yield { name: `${dir}/layer.tar`, size, open };
         yield { name: `${dir}/VERSION`, bytes: new TextEncoder().encode('1.0') };
       }
       const configName = `${parseDigest((await image.manifest()).config.digest).hex}.json`;
