@@ -48,7 +48,7 @@ export interface CoreTree {
 class Arena {
   bytes = new Uint8Array(1 << 16);
   length = 0;
-  /** Appends `value`, returning its offset and byte length. */
+  /** Appends `value` (UTF-8 for strings; a fast path for ASCII), returning its offset and byte length. */
   put(value: string | Uint8Array): [number, number] {
     const need = typeof value === 'string' ? value.length * 3 : value.length;
     if (this.length + need > this.bytes.length) {
@@ -57,47 +57,58 @@ class Arena {
       this.bytes = grown;
     }
     const offset = this.length;
-    if (typeof value === 'string') this.length += encoder.encodeInto(value, this.bytes.subarray(offset)).written;
-    else {
+    if (typeof value !== 'string') {
       this.bytes.set(value, offset);
       this.length += value.length;
+      return [offset, value.length];
     }
-    return [offset, this.length - offset];
+    const bytes = this.bytes;
+    let at = offset;
+    for (let k = 0; k < value.length; k++) {
+      const c = value.charCodeAt(k);
+      if (c >= 0x80) {
+        at = offset + encoder.encodeInto(value, bytes.subarray(offset)).written;
+        break;
+      }
+      bytes[at++] = c;
+    }
+    this.length = at;
+    return [offset, at - offset];
   }
 }
+
+const TWO_32 = 2 ** 32;
 
 /** Copies `tree` into linear memory in the kernel's layout. */
 export function encodeTree(core: Core, tree: { readonly entries: readonly KernelEntry[] }): CoreTree {
   const count = tree.entries.length;
-  const table = new ArrayBuffer(count * ENTRY);
-  const view = new DataView(table);
+  const words = new Uint32Array(count * (ENTRY / 4));
   const arena = new Arena();
-  tree.entries.forEach((e, k) => {
-    const at = k * ENTRY;
+  for (let k = 0; k < count; k++) {
+    const e = tree.entries[k]!;
+    const w = k * (ENTRY / 4);
     const [pathOff, pathLen] = arena.put(e.path);
-    view.setUint32(at, pathOff, true);
-    view.setUint32(at + 4, pathLen, true);
-    view.setUint8(at + 8, TYPE_CODE[e.type]);
-    view.setUint8(at + 9, e.linkGroup !== undefined ? 1 : 0);
-    view.setUint32(at + 12, e.mode & 0o7777, true);
-    view.setUint32(at + 16, e.uid >>> 0, true);
-    view.setUint32(at + 20, e.gid >>> 0, true);
-    view.setBigUint64(at + 24, BigInt(e.size), true);
-    view.setBigInt64(at + 32, BigInt(e.mtimeSec), true);
-    view.setUint32(at + 40, e.mtimeNsec >>> 0, true);
-    view.setUint32(at + 44, (e.devmajor ?? 0) >>> 0, true);
-    view.setUint32(at + 48, (e.devminor ?? 0) >>> 0, true);
-    const [linkOff, linkLen] = e.type === 'symlink' ? arena.put(e.linkname ?? '') : [0, 0];
-    view.setUint32(at + 52, linkOff, true);
-    view.setUint32(at + 56, linkLen, true);
+    words[w] = pathOff;
+    words[w + 1] = pathLen;
+    words[w + 2] = TYPE_CODE[e.type] | ((e.linkGroup !== undefined ? 1 : 0) << 8);
+    words[w + 3] = e.mode & 0o7777;
+    words[w + 4] = e.uid >>> 0;
+    words[w + 5] = e.gid >>> 0;
+    words[w + 6] = e.size >>> 0;
+    words[w + 7] = Math.floor(e.size / TWO_32);
+    words[w + 8] = e.mtimeSec >>> 0; // two's complement halves of an i64
+    words[w + 9] = Math.floor(e.mtimeSec / TWO_32) >>> 0;
+    words[w + 10] = e.mtimeNsec >>> 0;
+    words[w + 11] = (e.devmajor ?? 0) >>> 0;
+    words[w + 12] = (e.devminor ?? 0) >>> 0;
+    if (e.type === 'symlink') [words[w + 13], words[w + 14]] = arena.put(e.linkname ?? '');
     const capability = e.xattrs?.[CAPABILITY_XATTR];
-    const [capOff, capLen] = capability ? arena.put(capability) : [0, NO_VALUE];
-    view.setUint32(at + 60, capOff, true);
-    view.setUint32(at + 64, capLen, true);
-  });
+    if (capability) [words[w + 15], words[w + 16]] = arena.put(capability);
+    else words[w + 16] = NO_VALUE;
+  }
   const tableBytes = count * ENTRY;
   const ptr = core.exports.alloc(tableBytes + arena.length + 8);
-  core.bytes(ptr, tableBytes).set(new Uint8Array(table));
+  core.bytes(ptr, tableBytes).set(new Uint8Array(words.buffer));
   core.bytes(ptr + tableBytes, arena.length).set(arena.bytes.subarray(0, arena.length));
   return { ptr, count, arena: ptr + tableBytes, free: () => core.exports.free(ptr) };
 }

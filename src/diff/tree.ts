@@ -119,18 +119,28 @@ export function buildTree(source: Iterable<SourceEntry>): DiffTree {
   for (const path of [...byPath.keys()]) {
     for (let p = parentOf(path); p !== '' && !byPath.has(p); p = parentOf(p)) byPath.set(p, impliedDirectory(p));
   }
-  const entries = [...byPath.values()].sort((a, b) => compareWalkOrder(a.path, b.path));
-  return treeOf(entries);
+  return treeOf(sortWalkOrder([...byPath.values()]));
+}
+
+/** Sorts entries in walk order, computing each sort key once. */
+export function sortWalkOrder<T extends { path: string }>(entries: T[]): T[] {
+  const keyed = entries.map((e) => ({ key: walkKey(e.path), e }));
+  if (keyed.some((k) => hasAstral(k.key))) keyed.sort((x, y) => compareCodePoints(x.key, y.key));
+  else keyed.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  return keyed.map((k) => k.e);
 }
 
 /** Wraps entries already complete and in walk order (checked). */
 export function treeOf(entries: TreeEntry[]): DiffTree {
   const index = new Map<string, number>();
+  let previous = '';
   entries.forEach((e, k) => {
-    if (k > 0 && compareWalkOrder(entries[k - 1]!.path, e.path) >= 0) {
+    const key = walkKey(e.path);
+    if (k > 0 && (key <= previous ? true : hasAstral(key)) && compareWalkOrder(entries[k - 1]!.path, e.path) >= 0) {
       throw new LayerkitError('TREE_UNSORTED', `tree entries out of walk order at "${e.path}"`, { hint: 'build trees with buildTree()' });
     }
     index.set(e.path, k);
+    previous = key;
   });
   return { entries, index };
 }
