@@ -47,6 +47,8 @@ export interface Host {
   xattrsUnder?(root: string, pattern: string): Promise<Map<string, Record<string, Uint8Array>> | undefined>;
   /** Synchronous tree-writing operations (unpack); absent where the host has no file system. */
   treeWriter?(): TreeWriter;
+  /** A faster fetch than the global one for bulk transfers (registries), where the runtime has one; 3xx answers are returned, not followed. */
+  fetch?(input: string, init?: RequestInit): Promise<Response>;
   /** Runs a program with `stdin`, no shell (credential helpers); absent where programs cannot run. */
   spawn?(command: string, args: string[], stdin: Uint8Array): Promise<{ status: number; stdout: Uint8Array; stderr: Uint8Array }>;
 }

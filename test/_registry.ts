@@ -42,6 +42,8 @@ export interface TestRegistry {
   /** Everything the registry logged so far (the access log shows mounts and uploads). */
   log(): string;
   stop(): Promise<void>;
+  /** Synchronous last resort for exit handlers: kills the registry, removes its files. */
+  kill(): void;
 }
 
 export interface RegistryOptions {
@@ -49,6 +51,8 @@ export interface RegistryOptions {
   users?: Record<string, string>;
   /** Lifetime of issued tokens in seconds (token mode). */
   tokenSeconds?: number;
+  /** Let the process exit while the registry runs (benchmarks stop it on exit). */
+  unref?: boolean;
 }
 
 export async function freePort(): Promise<number> {
@@ -87,6 +91,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   const logFd = openSync(logFile, 'w');
   const child = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
+  if (options.unref) child.unref();
   const logged = () => readFileSync(logFile, 'utf8');
   const url = `http://127.0.0.1:${port}`;
   await waitUntilServing(url, child, logged);
@@ -98,6 +103,10 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     async stop() {
       await stopChild(child);
       await tokenServer?.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -7,6 +7,7 @@
  *   const text = new TextDecoder().decode(await readCapped(response, ERROR_BODY_CAP, 'error body'));
  */
 import { LayerkitError } from '../errors.ts';
+import { host, type Host } from '../host.ts';
 
 export const ERROR_BODY_CAP = 64 * 1024;
 export const MANIFEST_CAP = 4 * 1024 * 1024;
@@ -24,7 +25,18 @@ export interface Transport {
 }
 
 export function defaultTransport(overrides: Partial<Transport> = {}): Transport {
-  return { fetch: (...args) => globalThis.fetch(...args), attempts: 4, backoffMs: 250, ...overrides };
+  return { fetch: runtimeFetch(), attempts: 4, backoffMs: 250, ...overrides };
+}
+
+/** The host's faster fetch where it has one (Node), else the global fetch. */
+function runtimeFetch(): typeof fetch {
+  let hostFetch: Host['fetch'];
+  try {
+    hostFetch = host().fetch?.bind(host());
+  } catch {
+    hostFetch = undefined; // no host configured: the portable API used bare
+  }
+  return (hostFetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args))) as typeof fetch;
 }
 
 export interface RegistryRequest {
