@@ -5,6 +5,8 @@ import * as assert from 'uvu/assert';
 import { MemoryStore } from '../../src/store/memory-store.ts';
 import { copyImageToStore, storeImage } from '../../src/store/store-image.ts';
 import { collectGarbage } from '../../src/store/gc.ts';
+import { cachedLayerIndex } from '../../src/store/layer-cache.ts';
+import type { Layer } from '../../src/image/types.ts';
 import { imageFromManifest } from '../../src/image/blob-image.ts';
 import { ready } from '../_setup.ts';
 import { codeOf, drain, sha256, streamOf, twoLayerImage, utf8 } from './_image-fixtures.ts';
@@ -68,6 +70,25 @@ test('gc removes exactly the blobs no name reaches', async () => {
   const second = await collectGarbage(store);
   assert.is(second.removed.length, 4);
   assert.equal(await store.listBlobs(), []);
+});
+
+test('LayerIndex cached by diffID: the second look reads no layer byte', async () => {
+  const fixture = await twoLayerImage();
+  const store = new MemoryStore();
+  const [gzipped] = await fixture.image().layers();
+  let opens = 0;
+  const counted: Layer = { ...gzipped!, compressed: async () => (opens++, gzipped!.compressed()) };
+  const first = await cachedLayerIndex(store, counted);
+  assert.is(first.cached, false);
+  assert.equal([...Array(first.index.count).keys()].map((i) => first.index.path(i)), ['etc/', 'etc/passwd']);
+  const second = await cachedLayerIndex(store, counted);
+  assert.is(second.cached, true);
+  assert.is(opens, 1, 'the layer was read once');
+  assert.equal([...Array(second.index.count).keys()].map((i) => second.index.path(i)), ['etc/', 'etc/passwd']);
+  first.index.free();
+  second.index.free();
+  const lying: Layer = { ...gzipped!, diffID: sha256(utf8('other')) };
+  assert.is(await codeOf(cachedLayerIndex(new MemoryStore(), lying)), 'DIGEST_MISMATCH');
 });
 
 test.run();
