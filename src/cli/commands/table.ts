@@ -151,6 +151,7 @@ export const commandTable: CommandSpec[] = [
       ['--sha256', 'Add each file\'s content digest (default: off)'],
       ['--json', 'One JSON object per line: {"path","type","mode","uid","gid","size","mtime",…,"layer"} (default: ls -l style lines)'],
       ['--platform <os/arch>', 'Pick from an index (default: the host\'s)'],
+      ...REGISTRY_READ_OPTIONS,
     ],
     examples: ['layerkit ls oci:./img:latest etc', 'layerkit ls -R --json --sha256 oci:./img:latest'],
     load: () => import('./ls.ts'),
