@@ -20,3 +20,11 @@ export {
   TarReader, readTar, type TarEntry, type TarReaderOptions, indexLayer, partialIndex, type IndexLayerOptions, type IndexLayerResult,
   LayerIndex, type LayerIndexLayout, TarError, type TarErrorCode, type TarErrorPhase, type SparseRegion, type TarEntryType, type TarHeader, type TarTime,
 } from './tar/index.ts';
+export { RegistryClient } from './registry/client.ts';
+export { RegistrySession, type SessionOptions } from './registry/session.ts';
+export { type Credentials, dockerCredentials } from './registry/credentials.ts';
+export { type DockerReference, parseDockerReference, familiarName as familiarDockerName, canonicalName as canonicalDockerName } from './registry/reference.ts';
+export { pullImage, type PullOptions, type PullResult } from './registry/pull.ts';
+export { pushImage, pushIndex, type PushOptions, type PushResult } from './registry/push.ts';
+export { openRemoteImage } from './registry/remote-image.ts';
+export { type ProgressEvent, type ProgressListener } from './registry/progress.ts';
