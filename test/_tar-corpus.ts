@@ -5,9 +5,8 @@
  *
  *   for (const c of tarCases()) goDifferences(await goReference(c), entries, error) // [] when equal
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import type { TarEntryJson } from '../src/tar/entry-json.ts';
 import { nodeHost } from '../src/runtime/node.ts';
 
 export const corpusRoot = process.env.LAYERKIT_TAR_CORPUS ?? new URL('../../shared/corpus/tar/', import.meta.url).pathname;
@@ -21,11 +20,7 @@ export interface TarCase {
   category: string;
 }
 
-export interface GoError {
-  entry_index: number;
-  phase: 'header' | 'data';
-  message: string;
-}
+import type { GoError, GoListing } from './_tar-compare.ts';
 
 export function tarCases(): TarCase[] {
   return JSON.parse(readFileSync(corpusRoot + 'index.json', 'utf8')).cases;
@@ -69,39 +64,22 @@ export async function goReference(c: TarCase): Promise<{ entries: any[]; error: 
   return JSON.parse(raw).go;
 }
 
-const sorted = (o: Record<string, unknown> | undefined) => (o && Object.keys(o).length ? Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1))) : undefined);
+export { goDifferences, type GoListing } from './_tar-compare.ts';
 
-/**
- * Differences between Go's listing and ours: same entries (names, types, sizes, permission bits,
- * ids, owner names, times, links, devices, xattrs, pax records, content digests) and the same
- * error entry index and phase.
- */
-export function goDifferences(go: { entries: any[]; error: GoError | null }, ours: TarEntryJson[], error: { entryIndex: number; phase: string } | null): string[] {
-  const out: string[] = [];
-  const goErr = go.error ? `${go.error.phase}@${go.error.entry_index}` : 'none';
-  const ourErr = error ? `${error.phase}@${error.entryIndex}` : 'none';
-  if (goErr !== ourErr) out.push(`error: go ${goErr} (${go.error?.message ?? ''}), ours ${ourErr}`);
-  if (go.entries.length !== ours.length) out.push(`entries: go ${go.entries.length}, ours ${ours.length}`);
-  for (let i = 0; i < Math.min(go.entries.length, ours.length); i++) {
-    const g = go.entries[i], o = ours[i]!;
-    const check = (field: string, a: unknown, b: unknown) => {
-      if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`entry ${i} ${field}: go ${JSON.stringify(a)?.slice(0, 160)}, ours ${JSON.stringify(b)?.slice(0, 160)}`);
-    };
-    if (g.name_hex) check('nameHex', g.name_hex, o.nameHex);
-    else check('name', g.name, o.name);
-    if (g.linkname_hex) check('linknameHex', g.linkname_hex, o.linknameHex);
-    else check('linkname', g.linkname, o.linkname);
-    check('type', g.kind === 'pax-global' ? 'pax-global' : g.kind, o.type);
-    check('size', g.size, o.size);
-    check('mode', g.mode & 0o7777, o.mode);
-    for (const f of ['uid', 'gid', 'uname', 'gname', 'mtime', 'atime', 'ctime', 'devmajor', 'devminor', 'sha256'] as const) check(f, g[f], o[f]);
-    check('xattrs', sorted(g.xattrs), sorted(o.xattrs));
-    // Go's PAXRecords hold every record; ours split them into xattrs (non-empty SCHILY.xattr.*) and pax.
-    const goPax: Record<string, string> = { ...(g.pax ?? {}) };
-    for (const [k, v] of Object.entries(g.pax_hex ?? {})) goPax[k] = `hex:${v}`;
-    const ourPax: Record<string, string> = { ...(o.pax ?? {}) };
-    for (const [k, v] of Object.entries(o.xattrs ?? {})) ourPax[`SCHILY.xattr.${k}`] = v;
-    check('pax', sorted(goPax), sorted(ourPax));
+
+/** Cases small enough to embed in the portable suite (workerd has no host files). */
+export const SUBSET_MAX_BYTES = 4096;
+
+/** The embedded subset: small archives (base64) with Go's listing trimmed to the compared fields. */
+export async function buildTarSubset(): Promise<{ id: string; tar: string; go: GoListing }[]> {
+  const keep = ['name', 'name_hex', 'linkname', 'linkname_hex', 'kind', 'size', 'mode', 'uid', 'gid', 'uname', 'gname', 'mtime', 'atime', 'ctime', 'devmajor', 'devminor', 'sha256', 'xattrs', 'pax', 'pax_hex'];
+  const out: { id: string; tar: string; go: GoListing }[] = [];
+  for (const c of tarCases()) {
+    if (c.slow || !c.path.endsWith('.tar') || statSync(corpusRoot + c.path).size > SUBSET_MAX_BYTES) continue;
+    const go = await goReference(c);
+    const entries = go.entries.map((e) => Object.fromEntries(keep.filter((k) => k in e).map((k) => [k, e[k]])));
+    const error = go.error ? { entry_index: go.error.entry_index, phase: go.error.phase } : null;
+    out.push({ id: c.id, tar: Buffer.from(readFileSync(corpusRoot + c.path)).toString('base64'), go: { entries, error } });
   }
   return out;
 }

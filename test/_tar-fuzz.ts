@@ -129,7 +129,8 @@ export function compareWithReference(parser: TarParser, error: TarError | undefi
   if (index.count !== ref.entries.length) return `entries: kernel ${index.count} reference ${ref.entries.length}`;
   for (let i = 0; i < index.count; i++) {
     const r = ref.entries[i]!;
-    const pax = index.pax(i);
+    // Keys compared as raw bytes (latin1), as Go's map holds them.
+    const pax = new Map(index.paxRecords(i).map(([k, v]) => [String.fromCharCode(...k), v]));
     const samePax = pax.size === r.pax.size && [...pax].every(([k, v]) => r.pax.has(k) && hex(r.pax.get(k)!) === hex(v));
     const pairs: [string, unknown, unknown][] = [
       ['name', hex(index.pathBytes(i)), hex(r.name)], ['linkname', hex(index.linknameBytes(i)), hex(r.linkname)], ['typeflag', index.typeflag(i), r.typeflag],

@@ -159,15 +159,21 @@ export class LayerIndex {
   ctime(i: number): TarTime | undefined {
     return this.time(i, M.ctime);
   }
-  /** Every pax record that applied to entry i, in Go's map semantics (a later record wins). */
-  pax(i: number): Map<string, Uint8Array> {
-    const out = new Map<string, Uint8Array>();
+  /** The pax records of entry i as stored: raw key and value bytes, in order (a later record wins). */
+  paxRecords(i: number): [key: Uint8Array, value: Uint8Array][] {
+    const out: [Uint8Array, Uint8Array][] = [];
     for (const item of this.items(i)) {
       if (item.tag !== M.pax) continue;
       const keyLen = item.view.getUint32(0, true);
       const bytes = new Uint8Array(item.view.buffer, item.view.byteOffset, item.view.byteLength);
-      out.set(utf8.decode(bytes.subarray(4, 4 + keyLen)), bytes.slice(4 + keyLen));
+      out.push([bytes.slice(4, 4 + keyLen), bytes.slice(4 + keyLen)]);
     }
+    return out;
+  }
+  /** Every pax record that applied to entry i, in Go's map semantics (a later record wins); keys decoded as UTF-8. */
+  pax(i: number): Map<string, Uint8Array> {
+    const out = new Map<string, Uint8Array>();
+    for (const [key, value] of this.paxRecords(i)) out.set(utf8.decode(key), value);
     return out;
   }
   /** `SCHILY.xattr.*` records with non-empty values, without the prefix (Go's `Xattrs`). */
