@@ -16,6 +16,26 @@ export { type DigestResult, type HashingStream, hashingStream, digestStream, dig
 export { decompressedStream, detectCompression, type Compression } from './compress/detect.ts';
 export { TarWriter, tarStream, writeTar, type TarWriteEntry, type TarEntrySource, type TarWriteType } from './tar/writer.ts';
 export { type Host, setHost } from './host.ts';
+export type { Descriptor, Manifest, Index, ImageConfig, History, Platform, Image, Layer, Opener, NamedImage } from './image/types.ts';
+export { MediaType, layerCompression, isForeignLayer } from './image/media-types.ts';
+export { chainIDs } from './image/chain-id.ts';
+export { parsePlatform, pickPlatform, formatPlatform } from './image/platform.ts';
+export { parseManifestOrIndex, parseConfig, MAX_MANIFEST_BYTES, MAX_CONFIG_BYTES } from './image/documents.ts';
+export { resolveImage, imageFromManifest, type BlobSource } from './image/blob-image.ts';
+export { verified } from './image/verify.ts';
+export { asOciImage } from './image/convert.ts';
+export { inspectImage, imageHistory } from './image/describe.ts';
+export { parseReference, parseDockerName, formatDockerName, familiarName, type Reference, type DockerName } from './formats/transports.ts';
+export { archiveFiles, directoryFiles } from './formats/layout-files.ts';
+export { openOciLayout, writeOciArchive } from './formats/oci-layout.ts';
+export { listDockerArchive, openDockerArchive, writeDockerArchive } from './formats/docker-archive.ts';
+export { tarFileImage, rootfsImage } from './formats/single-layer.ts';
+export type { BlobStore, StoreEntry } from './store/types.ts';
+export { LayoutStore } from './store/layout-store.ts';
+export { MemoryStore } from './store/memory-store.ts';
+export { copyImageToStore, storeImage } from './store/store-image.ts';
+export { collectGarbage } from './store/gc.ts';
+export { cachedLayerIndex } from './store/layer-cache.ts';
 export {
   TarReader, readTar, type TarEntry, type TarReaderOptions, indexLayer, partialIndex, type IndexLayerOptions, type IndexLayerResult,
   LayerIndex, type LayerIndexLayout, TarError, type TarErrorCode, type TarErrorPhase, type SparseRegion, type TarEntryType, type TarHeader, type TarTime,
