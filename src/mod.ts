@@ -13,7 +13,10 @@ export {
   type Hasher, type Sha256Backend, createHasher, setSha256Backend, currentSha256Backend, registerNativeHash,
 } from './digest/backends.ts';
 export { type DigestResult, type HashingStream, hashingStream, digestStream, digestBytes } from './digest/stream.ts';
-export { decompressedStream, detectCompression, type Compression } from './compress/detect.ts';
+export {
+  decompressedStream, detectCompression, compressedStream, compressionOfMediaType,
+  type Compression, type DecompressOptions, type Decompressed, type DecompressLimits,
+} from './compress/detect.ts';
 export { TarWriter, tarStream, writeTar, type TarWriteEntry, type TarEntrySource, type TarWriteType } from './tar/writer.ts';
 export { type Host, setHost } from './host.ts';
 export type { Descriptor, Manifest, Index, ImageConfig, History, Platform, Image, Layer, Opener, NamedImage } from './image/types.ts';

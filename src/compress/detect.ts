@@ -1,9 +1,17 @@
 /**
- * Compression recognised by magic bytes, never by file name or media type alone.
+ * Compression recognised by magic bytes, never by file name or media type alone; a media type
+ * that says otherwise is reported as a mismatch, not trusted. gzip and zstd both ways.
  *
  *   const { compression, stream } = await decompressedStream(file); // gzip → tar bytes
+ *   const { mismatch } = await decompressedStream(blob, { expected: compressionOfMediaType(desc.mediaType) });
+ *   const gz = compressedStream(tar, 'gzip');
  */
 import { LayerkitError } from '../errors.ts';
+import { gunzipStream, gzipStream } from './gzip.ts';
+import { outputLimit, type DecompressLimits } from './limits.ts';
+import { zstdDecompress } from './zstd.ts';
+
+export type { DecompressLimits } from './limits.ts';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
@@ -49,15 +57,44 @@ async function peek(source: ReadableStream<Uint8Array>, want: number): Promise<{
   return { head, stream };
 }
 
+/** Options of decompressedStream: limits, and what the caller was told to expect. */
+export interface DecompressOptions extends DecompressLimits {
+  /** The compression a media type or file name claims; a different magic is reported as `mismatch`. */
+  expected?: Compression;
+}
+
+export interface Decompressed {
+  compression: Compression;
+  stream: ReadableStream<Uint8Array>;
+  /** Set when `expected` was given and the magic bytes say otherwise (the magic wins). */
+  mismatch?: { expected: Compression; detected: Compression };
+}
+
+/** The compression a layer media type names: `+gzip`/`.gzip` → gzip, `+zstd`/`.zstd` → zstd, else none. */
+export function compressionOfMediaType(mediaType: string): Compression {
+  if (/[+.]gzip$/.test(mediaType)) return 'gzip';
+  if (/[+.]zstd$/.test(mediaType)) return 'zstd';
+  return 'none';
+}
+
 /** The decompressed bytes of `source`, whatever its compression, and which one it was. */
-export async function decompressedStream(source: ReadableStream<Uint8Array>): Promise<{ compression: Compression; stream: ReadableStream<Uint8Array> }> {
+export async function decompressedStream(source: ReadableStream<Uint8Array>, options: DecompressOptions = {}): Promise<Decompressed> {
   const { head, stream } = await peek(source, 4);
   const compression = detectCompression(head);
-  if (compression === 'gzip') {
-    return { compression, stream: stream.pipeThrough(new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>) };
-  }
-  if (compression === 'zstd') {
-    throw new LayerkitError('UNSUPPORTED_COMPRESSION', 'zstd streams are not supported yet', { hint: 'decompress with `zstd -d` first' });
-  }
-  return { compression, stream };
+  let plain = stream;
+  if (compression === 'gzip') plain = await gunzipStream(stream);
+  if (compression === 'zstd') plain = stream.pipeThrough(zstdDecompress(options));
+  if (compression !== 'none' && options.maxBytes !== undefined) plain = plain.pipeThrough(outputLimit(options.maxBytes, compression));
+  const result: Decompressed = { compression, stream: plain };
+  if (options.expected !== undefined && options.expected !== compression) result.mismatch = { expected: options.expected, detected: compression };
+  return result;
+}
+
+/** `source` compressed as `format`. gzip uses CompressionStream; no zstd encoder runs on every runtime yet. */
+export function compressedStream(source: ReadableStream<Uint8Array>, format: Compression): ReadableStream<Uint8Array> {
+  if (format === 'gzip') return gzipStream(source);
+  if (format === 'none') return source;
+  throw new LayerkitError('UNSUPPORTED_COMPRESSION', 'writing zstd is not supported: no zstd encoder runs on Node, Deno, Bun and workerd alike', {
+    hint: 'write gzip, or compress with `zstd` and store the result',
+  });
 }

@@ -1,0 +1,114 @@
+/**
+ * gzip both ways with the same result on every runtime. Compression is the platform's
+ * CompressionStream. Decompression follows Go's compress/gzip (what containerd and Docker use):
+ * members are decoded one after another and their output concatenated; any bytes after the last
+ * member (NUL padding included), a truncated member, or a bad CRC or length are DECOMPRESS_CORRUPT.
+ *
+ * Runtimes disagree here (probed 2026-11: Deno and workerd refuse a second member; Node ignores
+ * NUL padding and, within one chunk, whatever follows it; Bun follows Go), so the native
+ * DecompressionStream is used only where a probe shows it follows these rules, whole and byte by
+ * byte, and pako (a port of zlib) streams everywhere else.
+ *
+ *   const plain = await gunzipStream(file);    const gz = gzipStream(plain);
+ */
+import { Inflate } from 'pako';
+import { LayerkitError } from '../errors.ts';
+import { typedErrors } from './limits.ts';
+
+const CORRUPT_HINT = 'the gzip data is truncated, damaged, or followed by bytes that are not gzip';
+
+const corrupt = (why: string) => new LayerkitError('DECOMPRESS_CORRUPT', `gzip: ${why}`, { hint: CORRUPT_HINT });
+
+/** gzip-compresses a stream with the platform's CompressionStream. */
+export function gzipStream(source: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  return source.pipeThrough(new CompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>);
+}
+
+/** A streaming gunzip over pako by the rules in the module header (members concatenated, nothing after the last). */
+export function pakoGunzip(): TransformStream<Uint8Array, Uint8Array> {
+  let inflate: Inflate | undefined;
+  let avail = () => 0;
+  let state: 'start' | 'member' | 'between' = 'start';
+  let out: TransformStreamDefaultController<Uint8Array> | undefined;
+  const begin = () => {
+    inflate = new Inflate({ windowBits: 15 + 16 });
+    inflate.onStart = (strm) => void (avail = () => (strm as unknown as { avail_in: number }).avail_in);
+    inflate.onData = (chunk) => out!.enqueue(chunk); // pako allocates a fresh output buffer after each call
+    state = 'member';
+  };
+  return new TransformStream({
+    transform(chunk, controller) {
+      out = controller;
+      let input = chunk;
+      while (input.length > 0) {
+        if (state === 'between' && input[0] !== 0x1f) throw corrupt('trailing data after the last member');
+        if (state !== 'member') begin();
+        inflate!.push(input, false);
+        if (!inflate!.ended) return;
+        if (inflate!.err !== 0) throw corrupt(inflate!.msg || `zlib status ${inflate!.err}`);
+        // pako moves on to the next member by itself; it stops with input left only at a NUL byte.
+        input = input.subarray(input.length - avail());
+        state = 'between';
+      }
+    },
+    flush(controller) {
+      out = controller;
+      if (state !== 'member') return;
+      inflate!.push(new Uint8Array(0), true);
+      if (inflate!.err !== 0) throw corrupt(`unexpected end of data (${inflate!.msg || inflate!.err})`);
+    },
+  });
+}
+
+async function gzipBytes(text: string): Promise<Uint8Array> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>);
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+async function nativeGunzipText(whole: Uint8Array, split: boolean): Promise<string | Error> {
+  try {
+    const parts = split ? Array.from(whole, (b) => Uint8Array.of(b)) : [whole];
+    const source = new ReadableStream<Uint8Array>({ start(c) { parts.forEach((p) => c.enqueue(p)); c.close(); } });
+    const stream = source.pipeThrough(new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>);
+    return new TextDecoder().decode(await new Response(stream).arrayBuffer());
+  } catch (e) {
+    return e as Error;
+  }
+}
+
+let nativeFollowsGo: Promise<boolean> | undefined;
+
+/** Whether this runtime's DecompressionStream decodes gzip by the rules above, whole and byte by byte (probed once). */
+export function nativeGunzipFollowsRules(): Promise<boolean> {
+  return (nativeFollowsGo ??= (async () => {
+    if (typeof DecompressionStream !== 'function') return false;
+    const [a, b] = [await gzipBytes('probe'), await gzipBytes('-two')];
+    const join = (...xs: Uint8Array[]) => new Uint8Array(xs.flatMap((x) => [...x]));
+    const ascii = (s: string) => new TextEncoder().encode(s);
+    const checks: [Uint8Array, string | null][] = [
+      [join(a, b), 'probe-two'], [join(a, new Uint8Array(4)), null], [join(a, ascii('GARBAGE!!!')), null],
+      [join(a, Uint8Array.of(0), ascii('GARBAGE!!!')), null], [a.subarray(0, a.length - 2), null],
+    ];
+    for (const split of [false, true]) {
+      for (const [input, want] of checks) {
+        const got = await nativeGunzipText(input, split);
+        if (want === null ? !(got instanceof Error) : got !== want) return false;
+      }
+    }
+    return true;
+  })());
+}
+
+/** Which gunzip engine a stream gets here: 'native' (DecompressionStream) or 'pako'. */
+export async function gunzipEngine(): Promise<'native' | 'pako'> {
+  return (await nativeGunzipFollowsRules()) ? 'native' : 'pako';
+}
+
+/** The gunzipped bytes of `source`, by zlib's rules on every runtime; errors are DECOMPRESS_CORRUPT. */
+export async function gunzipStream(source: ReadableStream<Uint8Array>, engine?: 'native' | 'pako'): Promise<ReadableStream<Uint8Array>> {
+  const chosen = engine ?? (await gunzipEngine());
+  const decoder = chosen === 'native'
+    ? (new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>)
+    : pakoGunzip();
+  return typedErrors(source.pipeThrough(decoder), 'DECOMPRESS_CORRUPT', 'gzip', CORRUPT_HINT);
+}
