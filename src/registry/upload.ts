@@ -9,6 +9,8 @@ import { LayerkitError } from '../errors.ts';
 import type { Descriptor, Opener } from '../image/types.ts';
 import type { RegistryClient } from './client.ts';
 
+const MONOLITHIC_MAX = 1 << 20;
+
 export type UploadOutcome = { kind: 'exists' } | { kind: 'mounted'; from: string } | { kind: 'pushed' };
 
 export interface UploadOptions {
@@ -16,6 +18,8 @@ export interface UploadOptions {
   mountFrom?: string[];
   /** Upload in PATCHes of this many bytes (default: one streamed PATCH). */
   chunkSize?: number;
+  /** One PUT carrying the whole blob (default: for blobs up to 1 MiB, read into memory). */
+  monolithic?: boolean;
   /** Called with the running byte count while uploading. */
   onBytes?: (sent: number) => void;
   /** Skip the HEAD (the caller knows it is absent). */
@@ -49,6 +53,21 @@ export async function uploadBlob(client: RegistryClient, repository: string, des
     if (response.status !== 202) await client.expectOk(response, where, 'BLOB_UPLOAD_INVALID');
     location = uploadLocation(response, where);
     await response.body?.cancel().catch(() => {});
+  }
+  const monolithic = options.monolithic ?? (!options.chunkSize && descriptor.size <= MONOLITHIC_MAX);
+  if (monolithic) {
+    // POST then a single PUT with the bytes and the digest: the spec's monolithic upload.
+    const bytes = new Uint8Array(await new Response(await open()).arrayBuffer());
+    const target = new URL(location, client.session.origin);
+    target.searchParams.set('digest', descriptor.digest);
+    const response = await client.session.request({
+      method: 'PUT', path: target.href, followRedirects: false, retry: false, body: bytes,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) },
+    }, [`repository:${repository}:pull,push`]);
+    if (response.status !== 201) await client.expectOk(response, where, 'BLOB_UPLOAD_INVALID');
+    await response.body?.cancel().catch(() => {});
+    options.onBytes?.(bytes.length);
+    return { kind: 'pushed' };
   }
   location = options.chunkSize
     ? await patchChunks(client, repository, location, open, options.chunkSize, where, options.onBytes)

@@ -73,6 +73,10 @@ check('pull into an empty store, then again: Already exists, Digest and Status l
   assert.is(inspected.Manifest.digest, sampleDigest);
   const quiet = run('pull', `docker://${registry!.host}/team/sample:v1`, '--tls-verify=false', '-q');
   assert.is(quiet.stdout, `${registry!.host}/team/sample:v1\n`);
+  const byDigest = run('pull', `docker://${registry!.host}/team/sample@${sampleDigest}`, '--tls-verify=false', '--progress=plain');
+  assert.is(byDigest.status, 0, byDigest.stderr);
+  assert.ok(byDigest.stdout.includes(`Digest: ${sampleDigest}\n`), byDigest.stdout);
+  assert.is(JSON.parse(run('inspect', `${registry!.host}/team/sample@${sampleDigest}`).stdout).Manifest.digest, sampleDigest);
 });
 
 check('tags, inspect docker:// without storing, and copy to an oci: directory keep the digest', () => {

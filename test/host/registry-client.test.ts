@@ -3,9 +3,11 @@
 // manifests, tags and catalog pages, docker config credentials and credential helpers.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Digest } from '../../src/digest/digest.ts';
 import { RegistryClient } from '../../src/registry/client.ts';
 import { pullImage } from '../../src/registry/pull.ts';
 import { pushImage } from '../../src/registry/push.ts';
@@ -80,6 +82,21 @@ check('a blob present in another repository is mounted, not uploaded (registry l
   await pushImage(c, ref, image.image, { onProgress: (e) => events.push(e), mountFrom: ['team/base'] });
   assert.equal(events.filter((e) => e.status === 'Mounted from team/base').length, 2);
   assert.match(registries.token!.log(), /mount=sha256%3A[0-9a-f]{64}&from=team%2Fbase|mount=sha256:[0-9a-f]{64}&from=team\/base/);
+});
+
+check('uploads: monolithic is one PUT, streamed one PATCH, chunked one PATCH per chunk (registry access log)', async () => {
+  const c = client('none');
+  const blob = randomBytes(700_000, 9);
+  const descriptor = { digest: `sha256:${createHash('sha256').update(blob).digest('hex')}` as Digest, size: blob.length };
+  const patches = () => (registries.none!.log().match(/http\.request\.method=PATCH/g) ?? []).length;
+  const open = async () => new Blob([blob as Uint8Array<ArrayBuffer>]).stream();
+  for (const [mode, options, expected] of [['monolithic', { monolithic: true }, 0], ['streamed', { monolithic: false }, 1], ['chunked', { chunkSize: 100_000 }, 7]] as const) {
+    const before = patches();
+    assert.equal(await c.pushBlob(`modes/${mode}`, descriptor, open, options), { kind: 'pushed' });
+    assert.is(patches() - before, expected, mode);
+    assert.is(await c.headBlob(`modes/${mode}`, descriptor.digest), blob.length);
+    assert.equal(await c.readBlob(`modes/${mode}`, descriptor), blob);
+  }
 });
 
 check('manifests: HEAD gives the digest, GET by digest verifies, tags and catalog follow Link pages', async () => {

@@ -193,6 +193,20 @@ test('a redirect to another host gets no Authorization; the registry origin got 
   assert.is(storage.requests[0]!.headers.cookie, undefined);
 });
 
+test('a foreign layer (descriptor urls) is never fetched from its URL, with or without credentials', async () => {
+  const foreign = await startFaultServer((_req, res) => res.send(401, { 'www-authenticate': 'Basic realm="x"' }, ''));
+  servers.push(foreign);
+  const withUrls = new TextEncoder().encode(JSON.stringify({
+    ...JSON.parse(new TextDecoder().decode(manifest)),
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.nondistributable.v1.tar', digest: blobDigest, size: blob.length, urls: [`${foreign.url}/layer`] }],
+  }));
+  const server = await faultRegistry((_req, res) => res.send(200, {}, blob), (_req, res) => res.send(200, { 'content-type': OCI }, withUrls));
+  const { result, store } = await pullInto(server);
+  assert.is(result, 'FOREIGN_LAYER');
+  assert.is(foreign.requests.length, 0);
+  assert.is(store.blobs.size, 0);
+});
+
 test('a token realm on another host (plain http, link-local, private) is refused before any request', async () => {
   const tokenServer = await startFaultServer((_req, res) => res.send(200, { 'content-type': 'application/json' }, '{"token":"t"}'));
   servers.push(tokenServer);
