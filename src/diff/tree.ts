@@ -73,7 +73,10 @@ export function compareWalkOrder(a: string, b: string): number {
 }
 
 /** Strips `./` and `/` prefixes and trailing slashes; rejects `..` (a tree lives under its root). */
+const NEEDS_CLEANING = /(^|\/)\.{1,2}(\/|$)|\/\/|^\/|\/$/;
+
 export function cleanPath(name: string): string {
+  if (!NEEDS_CLEANING.test(name)) return name;
   const parts: string[] = [];
   for (const part of name.split('/')) {
     if (part === '' || part === '.') continue;

@@ -64,8 +64,23 @@ test('diff of an image against itself is empty; --layer compares single layers',
   assert.ok(changes.some((c) => c.kind === 'A' && c.path === '/tmp/newfile'), r.stdout);
   const bad = layerkit(['diff', SAMPLE, SAMPLE, '--layer', '7']);
   assert.is(bad.status, 1);
-  assert.match(bad.stderr, /LAYER_OUT_OF_RANGE/);
+  assert.match(bad.stderr, /LAYER_NOT_FOUND/);
   assert.is(layerkit(['diff', SAMPLE, SAMPLE, '--ignore', 'owner']).status, 2);
+});
+
+test('diff from an empty rootfs: to an image writes its whole union; extracted by GNU tar it diffs equal to the image', () => {
+  const empty = join(base, 'empty');
+  const unpacked = join(base, 'unpacked');
+  fs.mkdirSync(empty);
+  fs.mkdirSync(unpacked);
+  const out = join(base, 'whole.tar');
+  const r = layerkit(['diff', `rootfs:${empty}`, SAMPLE, '--output', out]);
+  assert.is(r.status, 0, r.stderr);
+  assert.ok(r.stdout.includes('A /tmp/newfile'), r.stdout);
+  assert.is(spawnSync('tar', ['-xpf', out, '-C', unpacked]).status, 0);
+  const back = layerkit(['diff', `rootfs:${unpacked}`, SAMPLE]);
+  assert.is(back.status, 0, back.stderr);
+  assert.is(back.stdout, '', 'nothing differs after the round trip');
 });
 
 test('layers: JSON report, and --ci exits 1 naming the broken threshold', () => {

@@ -7,12 +7,13 @@
  *   layerkit diff rootfs:./before rootfs:./after --output change.tar
  */
 import { diffTrees, walkDiff, withParents, type Change, type DiffOptions } from '../../diff/changes.ts';
-import { loadContents, layerTree, mergedTree, readImageLayers, type LayerEntries } from '../../diff/image-tree.ts';
+import { UnionFS } from '../../fs/union-fs.ts';
 import { layerEntries } from '../../diff/layer.ts';
 import { layerTar } from '../../diff/layer-tar.ts';
 import type { DiffTree, TreeEntry } from '../../diff/tree.ts';
+import { unionTree } from '../../diff/union-tree.ts';
 import { directoryTree } from '../../diff/walk.ts';
-import { LayerkitError, UsageError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import { need } from '../../host.ts';
 import { openImage } from '../resolve.ts';
 import { warn, writeJson, writeLine } from '../output.ts';
@@ -32,7 +33,8 @@ interface DiffCommandOptions extends GlobalOptions {
 
 interface Side {
   tree: DiffTree;
-  layers?: LayerEntries[];
+  /** The union view the tree reads contents from, closed when done. */
+  fs?: UnionFS;
 }
 
 function parseLayers(option: string | number | undefined): [number, number] | undefined {
@@ -48,12 +50,8 @@ async function sideOf(reference: string, layer: number | undefined, options: Dif
     for (const w of warnings) warn(w);
     return { tree };
   }
-  const layers = await readImageLayers(await openImage(reference, options));
-  if (layer === undefined) return { tree: mergedTree(layers), layers };
-  if (layer >= layers.length) {
-    throw new LayerkitError('LAYER_OUT_OF_RANGE', `${reference} has ${layers.length} layer(s); there is no layer ${layer}`, { hint: `use --layer 0..${layers.length - 1}` });
-  }
-  return { tree: layerTree(layers[layer]!), layers };
+  const fs = await UnionFS.open(await openImage(reference, options), { sha256: true, ...(layer !== undefined ? { layer } : {}) });
+  return { tree: unionTree(fs), fs };
 }
 
 function diffOptions(options: DiffCommandOptions): DiffOptions {
@@ -85,7 +83,6 @@ function summary(changes: Change[], a: DiffTree) {
 
 async function writeLayer(file: string, a: Side, b: Side, options: DiffCommandOptions): Promise<void> {
   const entries = layerEntries(b.tree, await walkDiff(a.tree, b.tree, diffOptions(options), true), { opaque: options.opaque === true });
-  if (b.layers) await loadContents(b.layers, entries.flatMap((e) => (e.source ? [e.source] : [])));
   await layerTar(entries).pipeTo(need('openWrite')(file));
 }
 
@@ -95,6 +92,15 @@ export async function run(referenceA: string, referenceB: string, options: DiffC
   const opts = diffOptions(options);
   const a = await sideOf(referenceA, layers?.[0], options);
   const b = await sideOf(referenceB, layers?.[1], options);
+  try {
+    await report(a, b, opts, options);
+  } finally {
+    await a.fs?.close();
+    await b.fs?.close();
+  }
+}
+
+async function report(a: Side, b: Side, opts: DiffOptions, options: DiffCommandOptions): Promise<void> {
   let changes = await diffTrees(a.tree, b.tree, { ...opts, parents: false });
   if (options.output) await writeLayer(options.output, a, b, options);
   if (options.summary) {
