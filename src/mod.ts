@@ -51,3 +51,12 @@ export { pullImage, type PullOptions, type PullResult } from './registry/pull.ts
 export { pushImage, pushIndex, type PushOptions, type PushResult } from './registry/push.ts';
 export { openRemoteImage } from './registry/remote-image.ts';
 export { type ProgressEvent, type ProgressListener } from './registry/progress.ts';
+export { buildTree, treeOf, sortWalkOrder, compareWalkOrder, cleanPath, type DiffTree, type TreeEntry, type SourceEntry, type EntryType } from './diff/tree.ts';
+export { diffTrees, walkDiff, withParents, type Change, type ChangeKind, type DiffOptions, type WalkRecord } from './diff/changes.ts';
+export { layerEntries, type LayerEntry, type LayerOptions, WHITEOUT_PREFIX, OPAQUE_MARKER } from './diff/layer.ts';
+export { layerTar } from './diff/layer-tar.ts';
+export { directoryTree, type DirectoryTree } from './diff/walk.ts';
+export { unionTree } from './diff/union-tree.ts';
+export { mergedTree, layerTree, readImageLayers, readLayerEntries, type LayerEntries } from './diff/image-tree.ts';
+export { efficiency, type EfficiencyResult, type Inefficiency } from './diff/efficiency.ts';
+export { analyzeImage, analyzeLayers, evaluateRules, parseByteSize, DIVE_DEFAULT_RULES, type ImageReport, type LayerReport, type CiRules, type RuleResult } from './diff/analysis.ts';
