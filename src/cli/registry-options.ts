@@ -7,7 +7,7 @@
  */
 import { UsageError } from '../errors.ts';
 import { host } from '../host.ts';
-import type { DockerName } from '../formats/transports.ts';
+import { type DockerName, parseDockerName } from '../formats/transports.ts';
 import { RegistryClient } from '../registry/client.ts';
 import type { Credentials } from '../registry/credentials.ts';
 import type { DockerReference } from '../registry/reference.ts';
@@ -99,9 +99,12 @@ export async function pushToRegistry(image: Image, name: DockerName, onLayer: ((
     else if (event.status === 'Layer already exists' || event.status.startsWith('Mounted from')) onLayer(digest, 'exists');
   };
   const reference = toDockerReference(name);
+  // A copy within one registry mounts the layers from the source repository instead of uploading them.
+  const from = lastRead?.source.startsWith('docker://') ? toDockerReference(parseDockerName(lastRead.source.slice('docker://'.length))) : undefined;
+  const mountFrom = from && from.registry === reference.registry ? [from.repository] : [];
   const indexBytes = flags.all ? await image.rawIndex?.() : undefined;
   if (!indexBytes || !lastRead) {
-    await pushImage(client, reference, await remember(image), { onProgress });
+    await pushImage(client, reference, await remember(image), { onProgress, mountFrom });
     return;
   }
   const source = lastRead.source;
@@ -109,5 +112,5 @@ export async function pushToRegistry(image: Image, name: DockerName, onLayer: ((
   if (doc.kind !== 'index') throw new UsageError('NO_INDEX', `${source} is not an index`);
   const manifests = doc.index.manifests.filter((d) => d.platform?.os !== 'unknown');
   await pushIndex(client, reference, { bytes: indexBytes, mediaType: doc.mediaType, manifests },
-    async (d) => remember(await open(source, { ...flags, platform: formatPlatform(d.platform!) })), { onProgress });
+    async (d) => remember(await open(source, { ...flags, platform: formatPlatform(d.platform!) })), { onProgress, mountFrom });
 }

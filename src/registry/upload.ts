@@ -28,6 +28,19 @@ export interface UploadOptions {
 
 export async function uploadBlob(client: RegistryClient, repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, open: Opener, options: UploadOptions): Promise<UploadOutcome> {
   if (!options.skipExistsCheck && (await client.headBlob(repository, descriptor.digest)) !== undefined) return { kind: 'exists' };
+  // An upload cannot be resumed portably, so a failed one (network, 5xx) starts over, a bounded number of times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await uploadOnce(client, repository, descriptor, open, options);
+    } catch (error) {
+      const code = (error as { code?: string })?.code;
+      if ((code !== 'REGISTRY_UNREACHABLE' && code !== 'REGISTRY_ERROR') || attempt >= client.session.transport.attempts) throw error;
+      client.session.transport.onRetry?.({ url: `${client.registry}/${repository}@${descriptor.digest}`, attempt, reason: (error as Error).message });
+    }
+  }
+}
+
+async function uploadOnce(client: RegistryClient, repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, open: Opener, options: UploadOptions): Promise<UploadOutcome> {
   const where = `${client.registry}/${repository}@${descriptor.digest}`;
   let location: string | undefined;
   for (const from of options.mountFrom ?? []) {

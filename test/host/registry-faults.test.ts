@@ -207,6 +207,24 @@ test('a foreign layer (descriptor urls) is never fetched from its URL, with or w
   assert.is(store.blobs.size, 0);
 });
 
+test('an upload answered 500 starts over and completes; the bytes that arrived are the blob', async () => {
+  let failures = 1;
+  const server = await startFaultServer((req, res) => {
+    if (req.path === '/v2/') return res.send(200, {}, '{}');
+    if (req.method === 'HEAD') return res.send(404, {}, '');
+    if (req.method === 'POST') return res.send(202, { location: '/v2/app/blobs/uploads/u1?state=x' }, '');
+    if (req.method === 'PUT' && failures-- > 0) return res.send(500, {}, '{"errors":[{"code":"UNKNOWN","message":"disk full"}]}');
+    if (req.method === 'PUT') return sha(req.body) === blobDigest ? res.send(201, {}, '') : res.send(400, {}, '{"errors":[{"code":"DIGEST_INVALID","message":"bad"}]}');
+    res.send(404, {}, '');
+  });
+  servers.push(server);
+  const outcome = await clientFor(server).pushBlob('app', { digest: blobDigest, size: blob.length }, async () => new Blob([blob as Uint8Array<ArrayBuffer>]).stream());
+  assert.equal(outcome, { kind: 'pushed' });
+  const puts = server.requests.filter((r) => r.method === 'PUT');
+  assert.is(puts.length, 2);
+  assert.ok(puts[1]!.path.includes(`digest=${encodeURIComponent(blobDigest)}`), puts[1]!.path);
+});
+
 test('a token realm on another host (plain http, link-local, private) is refused before any request', async () => {
   const tokenServer = await startFaultServer((_req, res) => res.send(200, { 'content-type': 'application/json' }, '{"token":"t"}'));
   servers.push(tokenServer);
