@@ -433,8 +433,32 @@ function mergeLayer(layer: u32): i32 {
   return 0;
 }
 
-function sortIds(ids: usize, tmp: usize, n: i32): void {
-  // bottom-up merge sort on path order; stable, no recursion
+let dfsStack: usize = 0;
+
+@inline function nameOff(id: i32): usize {
+  const parentLen = pf(<i32>pf(id, P_PARENT), P_LEN);
+  return <usize>pf(id, P_OFF) + <usize>(parentLen == 0 ? 0 : parentLen + 1);
+}
+
+@inline function compareNames(a: i32, b: i32): i32 {
+  const ao = nameOff(a), bo = nameOff(b);
+  return comparePaths(arena + ao, <i32>(<usize>pf(a, P_OFF) + <usize>pf(a, P_LEN) - ao), arena + bo, <i32>(<usize>pf(b, P_OFF) + <usize>pf(b, P_LEN) - bo));
+}
+
+/** Sorts `n` sibling ids at `ids` by name: insertion sort when short, else a bottom-up merge sort. */
+function sortSiblings(ids: usize, n: i32, tmp: usize): void {
+  if (n <= 16) {
+    for (let i = 1; i < n; i++) {
+      const v = <i32>load<u32>(ids + (<usize>i << 2));
+      let j = i - 1;
+      while (j >= 0 && compareNames(<i32>load<u32>(ids + (<usize>j << 2)), v) > 0) {
+        store<u32>(ids + (<usize>(j + 1) << 2), load<u32>(ids + (<usize>j << 2)));
+        j--;
+      }
+      store<u32>(ids + (<usize>(j + 1) << 2), <u32>v);
+    }
+    return;
+  }
   let src = ids, dst = tmp;
   for (let width = 1; width < n; width <<= 1) {
     for (let lo = 0; lo < n; lo += width << 1) {
@@ -442,9 +466,8 @@ function sortIds(ids: usize, tmp: usize, n: i32): void {
       let i = lo, j = mid, k = lo;
       while (i < mid && j < hi) {
         const a = <i32>load<u32>(src + (<usize>i << 2)), b = <i32>load<u32>(src + (<usize>j << 2));
-        if (comparePaths(arena + <usize>pf(a, P_OFF), <i32>pf(a, P_LEN), arena + <usize>pf(b, P_OFF), <i32>pf(b, P_LEN)) <= 0) {
-          store<u32>(dst + (<usize>(k++) << 2), <u32>a); i++;
-        } else { store<u32>(dst + (<usize>(k++) << 2), <u32>b); j++; }
+        if (compareNames(a, b) <= 0) { store<u32>(dst + (<usize>(k++) << 2), <u32>a); i++; }
+        else { store<u32>(dst + (<usize>(k++) << 2), <u32>b); j++; }
       }
       while (i < mid) store<u32>(dst + (<usize>(k++) << 2), load<u32>(src + (<usize>(i++) << 2)));
       while (j < hi) store<u32>(dst + (<usize>(k++) << 2), load<u32>(src + (<usize>(j++) << 2)));
@@ -452,6 +475,23 @@ function sortIds(ids: usize, tmp: usize, n: i32): void {
     const t = src; src = dst; dst = t;
   }
   if (src != ids) memory.copy(ids, src, <usize>n << 2);
+}
+
+/** Appends path `id` to the result under the record at `parentPos`. */
+function emit(id: i32, parentPos: i32): void {
+  const pos = outCount++;
+  psf(id, P_POS, <u32>pos);
+  const rec = out + <usize>pos * UNION_RECORD_SIZE;
+  const src = <i32>pf(id, P_SRC);
+  store<u32>(rec + O_ID, <u32>id);
+  store<i32>(rec + O_SRC_LAYER, src >= 0 ? <i32>rf(src, R_LAYER) : -1);
+  store<i32>(rec + O_SRC_ENTRY, src >= 0 ? <i32>rf(src, R_INDEX) : -1);
+  store<u32>(rec + O_LAYER, pf(id, P_STATE) == IMPLICIT && src >= 0 ? rf(src, R_LAYER) : pf(id, P_TOP));
+  store<u32>(rec + O_TYPE, pf(id, P_TYPE));
+  store<i32>(rec + O_INODE, pf(id, P_STATE) == IMPLICIT ? -1 : <i32>pf(id, P_INODE));
+  store<i32>(rec + O_END, pos + 1);
+  store<i32>(rec + O_PARENT, parentPos);
+  store<u32>(rec + O_TOP, pf(id, P_TOP));
 }
 
 /** Merges the layers added so far; returns the number of paths in the result, or an error code. */
@@ -462,44 +502,67 @@ export function unionMerge(): i32 {
     const err = mergeLayer(<u32>l);
     if (err < 0) return err;
   }
-  if (scratchCap < pathCount * 2) {
+  // children lists (CSR): start[p]..start[p+1] in `kids`, each list sorted by name; then a
+  // depth-first walk from the root emits the result. Only directories are descended into, so a
+  // child under a path that is not a directory in the result is dropped here.
+  const need = pathCount * 4 + 2;
+  if (scratchCap < need) {
     if (scratch != 0) heap.free(scratch);
-    scratchCap = pathCount * 2; scratch = heap.alloc(<usize>scratchCap << 2);
+    scratchCap = need; scratch = heap.alloc(<usize>scratchCap << 2);
   }
+  const start = scratch, kids = scratch + (<usize>(pathCount + 1) << 2);
+  const cursor = kids + (<usize>pathCount << 2), tmp = cursor + (<usize>(pathCount + 1) << 2);
+  memory.fill(start, 0, <usize>(pathCount + 1) << 2);
   let n = 0;
   for (let id = 1; id < pathCount; id++) {
-    const s = pf(id, P_STATE);
-    if (s == ENTRY || s == IMPLICIT) store<u32>(scratch + (<usize>(n++) << 2), <u32>id);
+    const st = pf(id, P_STATE);
+    if (st != ENTRY && st != IMPLICIT) continue;
+    const at = start + (<usize>(pf(id, P_PARENT) + 1) << 2);
+    store<u32>(at, load<u32>(at) + 1);
+    n++;
   }
-  sortIds(scratch, scratch + (<usize>pathCount << 2), n);
+  for (let p = 0; p < pathCount; p++) {
+    const at = start + (<usize>(p + 1) << 2);
+    store<u32>(at, load<u32>(at) + load<u32>(at - 4));
+  }
+  memory.copy(cursor, start, <usize>(pathCount + 1) << 2);
+  for (let id = 1; id < pathCount; id++) {
+    const st = pf(id, P_STATE);
+    if (st != ENTRY && st != IMPLICIT) continue;
+    const at = cursor + (<usize>pf(id, P_PARENT) << 2);
+    const slot = load<u32>(at);
+    store<u32>(at, slot + 1);
+    store<u32>(kids + (<usize>slot << 2), <u32>id);
+  }
   if (outCap < n) {
     if (out != 0) heap.free(out);
     outCap = n; out = heap.alloc(<usize>n * UNION_RECORD_SIZE);
   }
   psf(0, P_POS, <u32>-1);
   outCount = 0;
-  for (let i = 0; i < n; i++) {
-    const id = <i32>load<u32>(scratch + (<usize>i << 2));
-    const parent = <i32>pf(id, P_PARENT);
-    // a parent that is not a directory in the result drops the child (a same-layer file over a dir)
-    let parentPos: i32 = -1;
-    if (parent != 0) {
-      parentPos = <i32>pf(parent, P_POS);
-      if (parentPos < 0 || load<u32>(out + <usize>parentPos * UNION_RECORD_SIZE + O_TYPE) != TYPE_DIR) { psf(id, P_POS, <u32>-1); continue; }
+  // explicit stack of (directory id, next child slot); depth is bounded by MAX_DEPTH
+  if (dfsStack == 0) dfsStack = heap.alloc(<usize>(MAX_DEPTH + 2) << 3);
+  let depth = 0;
+  store<u32>(dfsStack, 0);
+  store<u32>(dfsStack + 4, load<u32>(start));
+  sortSiblings(kids + (<usize>load<u32>(start) << 2), <i32>(load<u32>(start + 4) - load<u32>(start)), tmp);
+  while (depth >= 0) {
+    const frame = dfsStack + (<usize>depth << 3);
+    const dir = <i32>load<u32>(frame);
+    const slot = load<u32>(frame + 4);
+    if (slot >= load<u32>(start + (<usize>(dir + 1) << 2))) { depth--; continue; }
+    store<u32>(frame + 4, slot + 1);
+    const id = <i32>load<u32>(kids + (<usize>slot << 2));
+    emit(id, dir == 0 ? -1 : <i32>pf(dir, P_POS));
+    if (pf(id, P_TYPE) == TYPE_DIR) {
+      const first = load<u32>(start + (<usize>id << 2)), last = load<u32>(start + (<usize>(id + 1) << 2));
+      if (last > first) {
+        sortSiblings(kids + (<usize>first << 2), <i32>(last - first), tmp);
+        depth++;
+        store<u32>(dfsStack + (<usize>depth << 3), <u32>id);
+        store<u32>(dfsStack + (<usize>depth << 3) + 4, first);
+      }
     }
-    const pos = outCount++;
-    psf(id, P_POS, <u32>pos);
-    const rec = out + <usize>pos * UNION_RECORD_SIZE;
-    const src = <i32>pf(id, P_SRC);
-    store<u32>(rec + O_ID, <u32>id);
-    store<i32>(rec + O_SRC_LAYER, src >= 0 ? <i32>rf(src, R_LAYER) : -1);
-    store<i32>(rec + O_SRC_ENTRY, src >= 0 ? <i32>rf(src, R_INDEX) : -1);
-    store<u32>(rec + O_LAYER, pf(id, P_STATE) == IMPLICIT && src >= 0 ? rf(src, R_LAYER) : pf(id, P_TOP));
-    store<u32>(rec + O_TYPE, pf(id, P_TYPE));
-    store<i32>(rec + O_INODE, pf(id, P_STATE) == IMPLICIT ? -1 : <i32>pf(id, P_INODE));
-    store<i32>(rec + O_END, pos + 1);
-    store<i32>(rec + O_PARENT, parentPos);
-    store<u32>(rec + O_TOP, pf(id, P_TOP));
   }
   for (let pos = outCount - 1; pos >= 0; pos--) {
     const rec = out + <usize>pos * UNION_RECORD_SIZE;
@@ -518,6 +581,13 @@ export function unionLookup(ptr: usize, len: i32): i32 {
   if (len == 0) return -2;
   const id = findPath(ptr, len, hashBytes(ptr, len));
   return id < 0 ? -1 : <i32>pf(id, P_POS);
+}
+
+/** Cleans the path at `ptr` in place, then looks it up: a position, -1 absent, -2 the root, -3 it climbs out. */
+export function unionFind(ptr: usize, len: i32): i32 {
+  const n = cleanPath(ptr, len, ptr);
+  if (n < 0) return -3;
+  return unionLookup(ptr, n);
 }
 
 /** Cleans a path in place (see path.ts); returns the new length or PATH_ESCAPE. */

@@ -58,6 +58,7 @@ export class UnionIndex {
   readonly rootLayer: number;
   readonly rootEntry: number;
   #paths: (string | undefined)[];
+  #staging: Uint8Array;
 
   constructor(private readonly core: Core, readonly count: number) {
     this.#generation = generation;
@@ -66,6 +67,7 @@ export class UnionIndex {
     this.rootLayer = x.unionRootLayer();
     this.rootEntry = x.unionRootEntry();
     this.#paths = new Array(count);
+    this.#staging = core.bytes(core.inputPtr, core.inputSize);
   }
 
   #check(): void {
@@ -118,13 +120,25 @@ export class UnionIndex {
   /** The position of `path` (cleaned lexically first), -1 when absent, -2 for the root, -3 when it climbs out. */
   lookup(path: string): number {
     this.#check();
-    const x = this.core.exports;
-    const view = this.core.bytes(this.core.inputPtr, this.core.inputSize);
-    const { written } = encoder.encodeInto(path, view);
-    if (written >= this.core.inputSize) return -1;
-    const n = x.unionCleanPath(this.core.inputPtr, written);
-    if (n < 0) return -3;
-    return x.unionLookup(this.core.inputPtr, n);
+    const { core } = this;
+    let view = this.#staging;
+    if (view.buffer !== core.exports.memory.buffer) view = this.#staging = core.bytes(core.inputPtr, core.inputSize);
+    const n = path.length;
+    if (n >= view.length) return -1;
+    // ASCII paths (nearly all) are copied by hand: cheaper than encodeInto for short strings
+    let i = 0;
+    for (; i < n; i++) {
+      const c = path.charCodeAt(i);
+      if (c > 0x7f) break;
+      view[i] = c;
+    }
+    let length = n;
+    if (i < n) {
+      const { read, written } = encoder.encodeInto(path, view);
+      if (read < n || written >= view.length) return -1;
+      length = written;
+    }
+    return core.exports.unionFind(core.inputPtr, length);
   }
 }
 

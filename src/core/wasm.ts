@@ -26,6 +26,7 @@ export interface CoreExports {
   unionAddTable(table: number): number;
   unionMerge(): number;
   unionLookup(ptr: number, len: number): number;
+  unionFind(ptr: number, len: number): number;
   unionCleanPath(ptr: number, len: number): number;
   unionRecords(): number;
   unionPathTable(): number;
