@@ -1,0 +1,27 @@
+/**
+ * Index a layer-like tar of ~1 GiB and ~100k files (realistic size mix; bench/_tar-inputs.ts):
+ * layerkit's one-pass index (entry table + diffID) against the JavaScript tar readers in list
+ * mode and bsdtar / GNU tar -tvf as processes. The tar is generated once into build/bench/.
+ *
+ *   node --import tsx bench/tar-index.bench.ts --runs 3
+ */
+import { init } from '../src/mod.ts';
+import { statSync } from 'node:fs';
+import { workload } from './_harness.ts';
+import { ensureTar, indexFigures, layerEntries, tarListCases } from './_tar-inputs.ts';
+
+const FILES = 100_000;
+const path = await ensureTar('tar-index-1g', layerEntries(FILES, 1));
+
+export default workload(import.meta, {
+  name: 'tar-index',
+  title: `List/index a ${(statSync(path).size / 2 ** 30).toFixed(2)} GiB layer tar of ${FILES} files (+ dirs, symlinks)`,
+  bytes: statSync(path).size,
+  ratio: ['layerkit', 'bsdtar -tvf'],
+  async cases() {
+    await init();
+    const figures = await indexFigures(path);
+    console.log(`  index: ${figures.entries} entries, ${figures.usedBytes} bytes used (${((figures.usedBytes - figures.pathBytes) / figures.entries).toFixed(1)} B/entry + ${figures.pathBytes} path bytes), WASM memory ${figures.wasmBytes} bytes`);
+    return tarListCases(path, figures.entries);
+  },
+});
