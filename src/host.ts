@@ -18,6 +18,8 @@ export interface Host {
   stat(path: string): Promise<FileInfo>;
   /** The file's bytes from `start` as a stream; opened lazily so a caller can re-open it. */
   openRead(path: string, start?: number): ReadableStream<Uint8Array>;
+  /** A runtime gunzip (src/compress/gzip.ts probes it against Go's rules before using it). */
+  gunzip?(source: ReadableStream<Uint8Array>): ReadableStream<Uint8Array>;
 
   // Writing and listing, for stores and archives; absent on hosts without files (use `need`).
   /** The whole file; for small documents only. */

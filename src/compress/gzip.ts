@@ -5,14 +5,16 @@
  * member (NUL padding included), a truncated member, or a bad CRC or length are DECOMPRESS_CORRUPT.
  *
  * Runtimes disagree here (probed 2026-11: Deno and workerd refuse a second member; Node ignores
- * NUL padding and, within one chunk, whatever follows it; Bun follows Go), so the native
- * DecompressionStream is used only where a probe shows it follows these rules, whole and byte by
- * byte, and pako (a port of zlib) streams everywhere else.
+ * NUL padding and, within one chunk, whatever follows it; Bun follows Go), so an engine is used
+ * only where a probe shows it follows these rules, whole and byte by byte: the native
+ * DecompressionStream, else the host's gunzip (node:zlib with a check that zlib consumed every
+ * byte), else pako (a port of zlib in JavaScript, several times slower).
  *
  *   const plain = await gunzipStream(file);    const gz = gzipStream(plain);
  */
 import { Inflate } from 'pako';
 import { LayerkitError } from '../errors.ts';
+import { host } from '../host.ts';
 import { typedErrors } from './limits.ts';
 
 const CORRUPT_HINT = 'the gzip data is truncated, damaged, or followed by bytes that are not gzip';
@@ -65,50 +67,69 @@ async function gzipBytes(text: string): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-async function nativeGunzipText(whole: Uint8Array, split: boolean): Promise<string | Error> {
+type Decoder = (source: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
+
+const nativeDecoder: Decoder = (source) => source.pipeThrough(new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>);
+
+function hostDecoder(): Decoder | undefined {
+  try {
+    const h = host();
+    return h.gunzip ? (source) => h.gunzip!(source) : undefined;
+  } catch {
+    return undefined; // no host configured: the portable engines only
+  }
+}
+
+async function gunzipText(decoder: Decoder, whole: Uint8Array, split: boolean): Promise<string | Error> {
   try {
     const parts = split ? Array.from(whole, (b) => Uint8Array.of(b)) : [whole];
     const source = new ReadableStream<Uint8Array>({ start(c) { parts.forEach((p) => c.enqueue(p)); c.close(); } });
-    const stream = source.pipeThrough(new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>);
-    return new TextDecoder().decode(await new Response(stream).arrayBuffer());
+    return new TextDecoder().decode(await new Response(decoder(source)).arrayBuffer());
   } catch (e) {
     return e as Error;
   }
 }
 
-let nativeFollowsGo: Promise<boolean> | undefined;
-
-/** Whether this runtime's DecompressionStream decodes gzip by the rules above, whole and byte by byte (probed once). */
-export function nativeGunzipFollowsRules(): Promise<boolean> {
-  return (nativeFollowsGo ??= (async () => {
-    if (typeof DecompressionStream !== 'function') return false;
-    const [a, b] = [await gzipBytes('probe'), await gzipBytes('-two')];
-    const join = (...xs: Uint8Array[]) => new Uint8Array(xs.flatMap((x) => [...x]));
-    const ascii = (s: string) => new TextEncoder().encode(s);
-    const checks: [Uint8Array, string | null][] = [
-      [join(a, b), 'probe-two'], [join(a, new Uint8Array(4)), null], [join(a, ascii('GARBAGE!!!')), null],
-      [join(a, Uint8Array.of(0), ascii('GARBAGE!!!')), null], [a.subarray(0, a.length - 2), null],
-    ];
-    for (const split of [false, true]) {
-      for (const [input, want] of checks) {
-        const got = await nativeGunzipText(input, split);
-        if (want === null ? !(got instanceof Error) : got !== want) return false;
-      }
+/** Whether `decoder` decodes gzip by the rules above, whole and byte by byte. */
+async function followsRules(decoder: Decoder): Promise<boolean> {
+  const [a, b] = [await gzipBytes('probe'), await gzipBytes('-two')];
+  const join = (...xs: Uint8Array[]) => new Uint8Array(xs.flatMap((x) => [...x]));
+  const ascii = (s: string) => new TextEncoder().encode(s);
+  const checks: [Uint8Array, string | null][] = [
+    [join(a, b), 'probe-two'], [join(a, new Uint8Array(4)), null], [join(a, ascii('GARBAGE!!!')), null],
+    [join(a, Uint8Array.of(0), ascii('GARBAGE!!!')), null], [a.subarray(0, a.length - 2), null],
+  ];
+  for (const split of [false, true]) {
+    for (const [input, want] of checks) {
+      const got = await gunzipText(decoder, input, split);
+      if (want === null ? !(got instanceof Error) : got !== want) return false;
     }
-    return true;
+  }
+  return true;
+}
+
+export type GunzipEngine = 'native' | 'host' | 'pako';
+let chosen: Promise<GunzipEngine> | undefined;
+
+/**
+ * The gunzip engine streams get here, probed once: the platform's DecompressionStream if it
+ * follows the rules, else the runtime host's gunzip (node:zlib plus a trailing-data check) if
+ * that does, else pako.
+ */
+export function gunzipEngine(): Promise<GunzipEngine> {
+  return (chosen ??= (async () => {
+    if (typeof DecompressionStream === 'function' && await followsRules(nativeDecoder)) return 'native';
+    const viaHost = hostDecoder();
+    if (viaHost && await followsRules(viaHost)) return 'host';
+    return 'pako';
   })());
 }
 
-/** Which gunzip engine a stream gets here: 'native' (DecompressionStream) or 'pako'. */
-export async function gunzipEngine(): Promise<'native' | 'pako'> {
-  return (await nativeGunzipFollowsRules()) ? 'native' : 'pako';
+/** The gunzipped bytes of `source`, by the rules above on every runtime; errors are DECOMPRESS_CORRUPT. */
+export async function gunzipStream(source: ReadableStream<Uint8Array>, engine?: GunzipEngine): Promise<ReadableStream<Uint8Array>> {
+  const use = engine ?? (await gunzipEngine());
+  const decoder: Decoder = use === 'native' ? nativeDecoder : use === 'host' ? hostDecoder() ?? pakoDecoder : pakoDecoder;
+  return typedErrors(decoder(source), 'DECOMPRESS_CORRUPT', 'gzip', CORRUPT_HINT);
 }
 
-/** The gunzipped bytes of `source`, by zlib's rules on every runtime; errors are DECOMPRESS_CORRUPT. */
-export async function gunzipStream(source: ReadableStream<Uint8Array>, engine?: 'native' | 'pako'): Promise<ReadableStream<Uint8Array>> {
-  const chosen = engine ?? (await gunzipEngine());
-  const decoder = chosen === 'native'
-    ? (new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>)
-    : pakoGunzip();
-  return typedErrors(source.pipeThrough(decoder), 'DECOMPRESS_CORRUPT', 'gzip', CORRUPT_HINT);
-}
+const pakoDecoder: Decoder = (source) => source.pipeThrough(pakoGunzip());

@@ -6,6 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import type { EntryStat, Host } from '../host.ts';
 import { nodeTreeWriter } from './node-tree-writer.ts';
 import { nodeFetch } from './node-fetch.ts';
+import { nodeGunzip } from './node-gunzip.ts';
 import { detectRuntime } from './probe.ts';
 
 /** The release build of the core, at the same depth from src/ and dist/. */
@@ -61,6 +62,7 @@ function openWrite(path: string, options?: { sync?: boolean; exclusive?: boolean
 }
 
 export const nodeHost: Host = {
+  gunzip: nodeGunzip,
   runtime: detectRuntime(),
   env: (name) => process.env[name],
   async stat(path) {

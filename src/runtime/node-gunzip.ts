@@ -1,0 +1,34 @@
+/**
+ * gunzip through node:zlib (Node, Deno, Bun) with Go's trailing-data rule added: zlib ignores
+ * input after a NUL that follows a member, so the bytes zlib consumed (`bytesWritten`) are
+ * compared with the bytes fed, and any left over fail the stream. src/compress/gzip.ts probes
+ * this like the native DecompressionStream before using it.
+ *
+ *   const plain = nodeGunzip(gzipped);
+ */
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+export function nodeGunzip(source: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  let fed = 0;
+  const counted = source.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      fed += chunk.length;
+      controller.enqueue(chunk);
+    },
+  }));
+  const gunzip = createGunzip();
+  pipeline(Readable.fromWeb(counted as import('node:stream/web').ReadableStream<Uint8Array>), gunzip, () => {});
+  const output = gunzip[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await output.next();
+      if (!done) return controller.enqueue(new Uint8Array(value.buffer, value.byteOffset, value.length));
+      if (gunzip.bytesWritten !== fed) throw new Error(`${fed - gunzip.bytesWritten} bytes of trailing data after the last gzip member`);
+      controller.close();
+    },
+    cancel(reason) {
+      gunzip.destroy(reason instanceof Error ? reason : undefined);
+    },
+  }, { highWaterMark: 0 });
+}
