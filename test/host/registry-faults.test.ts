@@ -7,8 +7,8 @@ import { RegistryClient } from '../../src/registry/client.ts';
 import { pullImage } from '../../src/registry/pull.ts';
 import { parseDockerReference } from '../../src/registry/reference.ts';
 import type { Digest } from '../../src/digest/digest.ts';
-import type { BlobStore } from '../../src/store/types.ts';
-import { type FaultHandler, type FaultServer, RecordingStore, startFaultServer } from '../_fault-server.ts';
+import { MemoryStore } from '../../src/store/memory-store.ts';
+import { type FaultHandler, type FaultServer, startFaultServer } from '../_fault-server.ts';
 import { randomBytes, ready } from '../_setup.ts';
 
 test.before(async () => void (await ready()));
@@ -52,9 +52,13 @@ async function code(promise: Promise<unknown>): Promise<string> {
   return 'no error';
 }
 
-async function pullInto(server: FaultServer, store = new RecordingStore()) {
-  const result = await code(pullImage(clientFor(server), parseDockerReference(`${server.host}/app:1`), store as unknown as BlobStore));
-  return { result, store };
+/** Pulls into a verifying store (MemoryStore keeps BlobStore's contract); `stored` lists what became visible. */
+async function pullInto(server: FaultServer) {
+  const store = new MemoryStore();
+  const result = await code(pullImage(clientFor(server), parseDockerReference(`${server.host}/app:1`), store));
+  const blobs = new Set<string>(await store.listBlobs());
+  const names = await store.listNames();
+  return { result, store: { blobs: { has: (d: string) => blobs.has(d), size: blobs.size }, names: { size: names.length } }, read: (d: Digest) => store.readBlob(d, 1 << 30) };
 }
 
 test('a blob with one flipped byte: DIGEST_MISMATCH, the layer and the name never reach the store', async () => {
@@ -65,6 +69,14 @@ test('a blob with one flipped byte: DIGEST_MISMATCH, the layer and the name neve
   assert.is(result, 'DIGEST_MISMATCH');
   assert.not.ok(store.blobs.has(blobDigest));
   assert.is(store.names.size, 0);
+});
+
+test('the client verifies on its own too: a flipped byte read through openBlob/readBlob is DIGEST_MISMATCH', async () => {
+  const flipped = blob.slice();
+  flipped[99] = flipped[99]! ^ 4;
+  const server = await faultRegistry((_req, res) => res.send(200, {}, flipped));
+  assert.is(await code(clientFor(server).readBlob('app', { digest: blobDigest, size: blob.length }, 1 << 20)), 'DIGEST_MISMATCH');
+  assert.is(await code(new Response(clientFor(server).openBlob('app', { digest: blobDigest, size: blob.length })).arrayBuffer()), 'DIGEST_MISMATCH');
 });
 
 test('a truncated blob (served short every time): SIZE_MISMATCH after bounded resumes, nothing stored', async () => {
@@ -91,12 +103,12 @@ test('a connection cut mid-blob is resumed with Range from the byte where it sto
     const from = Number(/bytes=(\d+)-/.exec(req.headers.range ?? '')?.[1] ?? 0);
     res.send(206, { 'content-range': `bytes ${from}-${blob.length - 1}/${blob.length}` }, blob.subarray(from));
   });
-  const { result, store } = await pullInto(server);
+  const { result, read } = await pullInto(server);
   assert.is(result, 'no error');
   const gets = server.requests.filter((r) => r.path.endsWith(blobDigest));
   assert.is(gets.length, 2);
   assert.is(gets[1]!.headers.range, `bytes=${100_000}-`);
-  assert.equal(sha(store.blobs.get(blobDigest)!), blobDigest);
+  assert.equal(sha(await read(blobDigest)), blobDigest);
 });
 
 test('a resume answered with 200 (Range ignored) drops the bytes already received and still verifies', async () => {
@@ -105,9 +117,9 @@ test('a resume answered with 200 (Range ignored) drops the bytes already receive
     if (first) { first = false; return res.cut(200, {}, blob.subarray(0, 50_000), blob.length); }
     res.send(200, {}, blob);
   });
-  const { result, store } = await pullInto(server);
+  const { result, read } = await pullInto(server);
   assert.is(result, 'no error');
-  assert.equal(sha(store.blobs.get(blobDigest)!), blobDigest);
+  assert.equal(sha(await read(blobDigest)), blobDigest);
 });
 
 test('500 then success: retried, pulled; 429 with Retry-After then success: retried', async () => {
