@@ -9,11 +9,15 @@ import { LayerkitError } from '../errors.ts';
 import { tarStream, type TarWriteEntry } from '../tar/writer.ts';
 import type { LayerEntry } from './layer.ts';
 
+/** Files up to this size are read whole; larger ones are streamed so memory stays bounded. */
+const WHOLE_FILE_LIMIT = 8 << 20;
+
 async function bodyOf(e: LayerEntry): Promise<Uint8Array | ReadableStream<Uint8Array> | undefined> {
   if (e.type !== 'file' || e.size === 0) return undefined;
   const source = e.source;
+  // Small files in one read (much cheaper than a byte stream on Node); large ones streamed.
+  if (source?.content && (e.size <= WHOLE_FILE_LIMIT || !source.open)) return source.content();
   if (source?.open) return source.open();
-  if (source?.content) return source.content();
   throw new LayerkitError('CONTENT_UNAVAILABLE', `the content of "${e.name}" cannot be read`, { hint: 'the tree was built without a way to read file contents' });
 }
 
