@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { MiB, workload, type Case } from './_harness.ts';
+import { MiB, runtime, workload, type Case } from './_harness.ts';
 import { commandCase } from './_process.ts';
 import { init } from '../src/mod.ts';
 import { openImage } from '../src/cli/resolve.ts';
@@ -25,7 +25,13 @@ const root = new URL('../build/bench/image/', import.meta.url).pathname;
 const layout = join(root, 'layout');
 const LAYER_BYTES = 200 * MiB;
 const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
-const bin = new URL('../bin/layerkit.js', import.meta.url).pathname;
+const repo = new URL('../', import.meta.url).pathname;
+/** The CLI on the runtime being measured: the built bin on Node, the sources on Deno and Bun. */
+function cli(): [string, string[]] {
+  if (runtime === 'deno') return [`${repo}node_modules/.bin/deno`, ['run', '-A', `${repo}src/bin.ts`]];
+  if (runtime === 'bun') return [`${repo}node_modules/.bin/bun`, [`${repo}src/bin.ts`]];
+  return [process.execPath, [`${repo}bin/layerkit.js`]];
+}
 
 /** One layer of ~200 MiB (half random, half text-like, so gzip has work both ways), gzip level 6. */
 async function ensureLayout(): Promise<void> {
@@ -68,6 +74,7 @@ export default workload(import.meta, {
     mkdirSync(out, { recursive: true });
     const lkArchive = join(out, 'layerkit.tar');
     const skArchive = join(out, 'skopeo.tar');
+    const [command, prefix] = cli();
     const cases: Case[] = [
       {
         name: 'inspect, cold (verify digest + diffID)',
@@ -83,11 +90,11 @@ export default workload(import.meta, {
         note: 'in-process: verified at copy; no layer read',
         run: async () => void (await inspectImage(await storeImage(store, 'docker.io/library/bench:1'))),
       },
-      { ...commandCase('layerkit inspect (CLI)', process.execPath, [bin, 'inspect', `oci:${layout}:v1`]), note: 'node bin/layerkit.js, process' },
+      { ...commandCase('layerkit inspect (CLI)', command, [...prefix, 'inspect', `oci:${layout}:v1`]), note: `layerkit CLI on ${runtime}, process` },
       commandCase('skopeo inspect', 'skopeo', ['inspect', `oci:${layout}:v1`]),
       {
-        ...commandCase('layerkit copy → docker-archive', process.execPath, [bin, 'copy', '--quiet', `oci:${layout}:v1`, `docker-archive:${lkArchive}:bench:1`]),
-        note: 'node bin/layerkit.js, process',
+        ...commandCase('layerkit copy → docker-archive', command, [...prefix, 'copy', '--quiet', `oci:${layout}:v1`, `docker-archive:${lkArchive}:bench:1`]),
+        note: `layerkit CLI on ${runtime}, process`,
       },
       { ...commandCase('skopeo copy → docker-archive', 'sh', ['-c', `rm -f ${skArchive} && skopeo copy -q oci:${layout}:v1 docker-archive:${skArchive}:bench:1`]), note: 'skopeo (external process)' },
     ];

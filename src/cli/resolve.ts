@@ -36,6 +36,16 @@ export function storeRoot(): string {
 
 export const openStore = (create = true) => LayoutStore.open(storeRoot(), { create });
 
+/** The store for a read: a missing store is "no such image", and a read never creates it. */
+async function openStoreForReading(text: string): Promise<LayoutStore> {
+  return openStore(false).catch((error: unknown) => {
+    if ((error as { code?: string })?.code !== 'LAYOUT_INVALID') throw error;
+    throw new LayerkitError('IMAGE_NOT_FOUND', `no image named ${text} in the local store (${storeRoot()} holds no store yet)`, {
+      hint: '`layerkit copy SRC NAME` puts an image there', cause: error,
+    });
+  });
+}
+
 export function thisPlatform(): Platform {
   return hostPlatform(process.platform, process.arch);
 }
@@ -63,7 +73,7 @@ export async function openImage(text: string, options: OpenOptions = {}): Promis
   return guard(text, async () => {
     switch (ref.transport) {
       case 'store':
-        return storeImage(await openStore(false).catch(() => openStore(true)), formatDockerName(ref.name), resolveOptions, text);
+        return storeImage(await openStoreForReading(text), formatDockerName(ref.name), resolveOptions, text);
       case 'oci':
         return openOciLayout(directoryFiles(ref.path), ref.tag, resolveOptions);
       case 'oci-archive':
