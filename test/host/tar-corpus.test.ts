@@ -6,6 +6,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { indexLayer, partialIndex } from '../../src/tar/index-layer.ts';
 import { TarReader } from '../../src/tar/reader.ts';
 import { tarEntryJson, type TarEntryJson } from '../../src/tar/entry-json.ts';
@@ -135,6 +138,52 @@ test('the CLI human listing names every entry, tar -tv style', async () => {
   assert.is(lines.length, go.entries.length);
   go.entries.forEach((e: { name: string }, i: number) => assert.ok(lines[i]!.includes(e.name), `line ${i}: ${lines[i]}`));
   assert.match(lines[0]!, /^[-dlhcbp][-rwxsStT]{9} \S+\/\S+ +\d+(,\d+)? \d{4}-\d\d-\d\d \d\d:\d\d /);
+});
+
+// Stable codes for the hostile kinds (scripts match on them).
+const HOSTILE_CODES: Record<string, string> = {
+  'hostile-bad-checksum-first': 'TAR_BAD_CHECKSUM', 'hostile-not-a-tar': 'TAR_BAD_CHECKSUM', 'hostile-zero-block-in-middle': 'TAR_BAD_HEADER',
+  'hostile-pax-header-2mib': 'TAR_FIELD_TOO_LONG', 'hostile-gnu-longname-2mib': 'TAR_FIELD_TOO_LONG', 'hostile-base256-negative-size': 'TAR_NEGATIVE_SIZE',
+  'hostile-truncated-data': 'TAR_TRUNCATED', 'hostile-eof-inside-zero-block': 'TAR_TRUNCATED', 'hostile-pax-malformed-no-space': 'TAR_BAD_PAX',
+  'hostile-pax-value-size-abc': 'TAR_BAD_PAX', 'hostile-base256-overflow-size': 'TAR_NEGATIVE_SIZE', 'hostile-base256-size-over-int64': 'TAR_BAD_HEADER', 'hostile-pax-sparse-offset-beyond-size': 'TAR_BAD_HEADER',
+};
+
+test('hostile archives fail with their stable TarError codes', async () => {
+  for (const [id, code] of Object.entries(HOSTILE_CODES)) {
+    const c = cases.find((x) => x.id === id);
+    if (!c) continue;
+    const { error } = await viaIndex((await caseStream(c))!);
+    assert.is(error?.code, code, id);
+  }
+});
+
+test('the diffID is the sha256 of every byte, trailing data included', async () => {
+  for (const c of cases.filter((x) => !x.slow && ['hostile-two-zero-blocks-then-more', 'gnutar-gnu-longnames', 'go-pax-global-records'].includes(x.id))) {
+    const bytes = (await caseBytes(c))!;
+    const { diffID, size } = await indexLayer(bytesStream(bytes, 777), { decompress: false });
+    assert.is(diffID, `sha256:${createHash('sha256').update(bytes).digest('hex')}`, c.id);
+    assert.is(size, bytes.length);
+  }
+});
+
+test('tar ls reads gzip and zstd layers by their magic bytes', async () => {
+  const c = cases.find((x) => x.id === 'gnutar-posix-xattrs')!;
+  const plain = layerkit(['tar', 'ls', corpusRoot + c.path, '--json', '--sha256']);
+  const dir = mkdtempSync(`${tmpdir()}/layerkit-tar-`);
+  try {
+    const bytes = (await caseBytes(c))!;
+    const gz = new Uint8Array(await new Response(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>)).arrayBuffer());
+    writeFileSync(`${dir}/layer.tar.gz`, gz);
+    const viaGzip = layerkit(['tar', 'ls', `${dir}/layer.tar.gz`, '--json', '--sha256']);
+    assert.is(viaGzip.stdout, plain.stdout, viaGzip.stderr);
+    writeFileSync(`${dir}/layer.tar`, bytes);
+    const zstd = spawnSync('zstd', ['-q', '-f', `${dir}/layer.tar`, '-o', `${dir}/layer.tar.zst`]);
+    if (zstd.status !== 0) return skip('tar ls zstd', 'the zstd program is not installed');
+    const viaZstd = layerkit(['tar', 'ls', `${dir}/layer.tar.zst`, '--json', '--sha256']);
+    assert.is(viaZstd.stdout, plain.stdout, viaZstd.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
