@@ -45,10 +45,12 @@ export interface LayerOptions {
 const parentOf = (path: string) => path.slice(0, Math.max(0, path.lastIndexOf('/')));
 const baseOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
-function whiteout(path: string, marker = WHITEOUT_PREFIX + baseOf(path)): LayerEntry {
-  const parent = parentOf(path);
-  return { name: parent ? `${parent}/${marker}` : marker, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime: 0 };
+/** An empty marker file `name` in `dir` (mode 0, ids 0, mtime 0, as containerd ≥ 2.0 writes whiteouts). */
+function marker(dir: string, name: string): LayerEntry {
+  return { name: dir ? `${dir}/${name}` : name, type: 'file', mode: 0, uid: 0, gid: 0, size: 0, mtime: 0 };
 }
+
+const whiteout = (path: string) => marker(parentOf(path), WHITEOUT_PREFIX + baseOf(path));
 
 /** tar.FileInfoHeader of a B entry, as ChangeWriter adjusts it. */
 function headerOf(e: TreeEntry): LayerEntry | undefined {
@@ -144,9 +146,9 @@ export function layerEntries(after: DiffTree, records: readonly WalkRecord[], op
     if (opaque.has(dir)) {
       if (markedOpaque.has(dir)) continue;
       markedOpaque.add(dir);
-      const marker = whiteout(`${dir}/x`, OPAQUE_MARKER);
-      includeParents(marker.name, false);
-      out.push(marker);
+      const opaqueMarker = marker(dir, OPAQUE_MARKER);
+      includeParents(opaqueMarker.name, false);
+      out.push(opaqueMarker);
       continue;
     }
     const entry = whiteout(r.path);

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readdirSync } from 'node:fs';
 import { diffTrees } from '../../src/diff/changes.ts';
-import { mergedTree, readImageLayers } from '../../src/diff/image-tree.ts';
+import { loadContents, mergedTree, readImageLayers } from '../../src/diff/image-tree.ts';
 import { unionTree } from '../../src/diff/union-tree.ts';
 import { directoryFiles } from '../../src/formats/layout-files.ts';
 import { openOciLayout } from '../../src/formats/oci-layout.ts';
@@ -30,6 +30,10 @@ for (const id of cases) {
       const viaMerge = mergedTree(layers);
       assert.equal(treeDifferences(viaKernel, viaMerge), [], 'same paths, types, modes, owners, sizes, times, links');
       assert.equal((await diffTrees(viaKernel, viaMerge, { content: true })).map((c) => `${c.kind} /${c.path}`), [], 'and no content differs');
+      // loadContents reads the merged tree's files by offset, one pass per layer: same bytes as the union view.
+      const files = viaMerge.entries.filter((e) => e.type === 'file' && e.size > 0);
+      await loadContents(layers, files);
+      for (const e of files) assert.equal(await e.content!(), await fs.readFile(e.path), e.path);
       for (let k = 1; k < layers.length; k++) {
         const changes = await diffTrees(mergedTree(layers.slice(0, k)), mergedTree(layers.slice(0, k + 1)));
         const listed = new Set(layers[k]!.entries.map((e) => e.path.replace(/(^|\/)\.wh\.(\.wh\.\.opq)?([^/]*)$/, (_, slash, opq, name) => (opq ? '' : `${slash}${name}`)).replace(/\/$/, '')));
