@@ -7,7 +7,7 @@
  *   const { tree, warnings } = await directoryTree('/var/lib/rootfs');
  */
 import { LayerkitError } from '../errors.ts';
-import { need, host } from '../host.ts';
+import { need, host, type EntryStat } from '../host.ts';
 import { CAPABILITY_XATTR, treeOf, type DiffTree, type TreeEntry } from './tree.ts';
 
 export interface DirectoryTree {
@@ -17,6 +17,8 @@ export interface DirectoryTree {
 }
 
 const utf8 = new TextEncoder();
+/** lstat calls in flight at once: enough to keep the I/O pool busy, few enough for huge directories. */
+const STAT_BATCH = 64;
 
 /** Byte order of names (UTF-8), which is the walk order within one directory. */
 function compareNames(a: string, b: string): number {
@@ -44,7 +46,10 @@ export async function directoryTree(root: string): Promise<DirectoryTree> {
   const visit = async (relative: string): Promise<void> => {
     const dir = relative ? `${root}/${relative}` : root;
     const names = (await readdir(dir)).sort(compareNames);
-    const stats = await Promise.all(names.map((name) => lstatEntry(`${dir}/${name}`)));
+    const stats: EntryStat[] = [];
+    for (let k = 0; k < names.length; k += STAT_BATCH) {
+      stats.push(...(await Promise.all(names.slice(k, k + STAT_BATCH).map((name) => lstatEntry(`${dir}/${name}`)))));
+    }
     for (let k = 0; k < names.length; k++) {
       const path = relative ? `${relative}/${names[k]}` : names[k]!;
       const full = `${root}/${path}`;
