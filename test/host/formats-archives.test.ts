@@ -193,4 +193,35 @@ test('a schema 1 manifest in a layout gets SCHEMA1_UNSUPPORTED from the CLI', ()
   assert.match(r.stderr, '(SCHEMA1_UNSUPPORTED)');
 });
 
+test('an index in a layout: --platform picks, the host is the default, otherwise the choices are listed', () => {
+  const dir = `${work}/multi-arch`;
+  cpSync(sample, dir, { recursive: true });
+  const index = JSON.parse(readFileSync(`${dir}/index.json`, 'utf8'));
+  const amd64 = index.manifests[0];
+  const manifest = JSON.parse(readFileSync(`${dir}/blobs/sha256/${amd64.digest.slice(7)}`, 'utf8'));
+  const config = JSON.parse(readFileSync(`${dir}/blobs/sha256/${manifest.config.digest.slice(7)}`, 'utf8'));
+  const perArch = (architecture: string, variant?: string) => {
+    const c = JSON.stringify({ ...config, architecture, ...(variant ? { variant } : {}) });
+    writeFileSync(`${dir}/blobs/sha256/${sha(c)}`, c);
+    const m = JSON.stringify({ ...manifest, config: { ...manifest.config, digest: `sha256:${sha(c)}`, size: c.length } });
+    writeFileSync(`${dir}/blobs/sha256/${sha(m)}`, m);
+    return { mediaType: manifest.mediaType, digest: `sha256:${sha(m)}`, size: m.length, platform: { os: 'linux', architecture, ...(variant ? { variant } : {}) } };
+  };
+  const list = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [perArch('arm64', 'v8'), perArch('s390x'), perArch('amd64')] });
+  writeFileSync(`${dir}/blobs/sha256/${sha(list)}`, list);
+  writeFileSync(`${dir}/index.json`, JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: `sha256:${sha(list)}`, size: list.length, annotations: { 'org.opencontainers.image.ref.name': 'multi' } }] }));
+  const arm = JSON.parse(layerkit(['inspect', '--platform', 'linux/arm64', `oci:${dir}:multi`], { env }).stdout);
+  assert.is(arm.Architecture, 'arm64');
+  const s390 = JSON.parse(layerkit(['inspect', '--platform', 'linux/s390x', `oci:${dir}:multi`], { env }).stdout);
+  assert.is(s390.Architecture, 's390x');
+  const raw = layerkit(['inspect', '--raw', 'index', '--platform', 'linux/s390x', `oci:${dir}:multi`], { env });
+  assert.is(raw.stdout, list);
+  const missing = layerkit(['inspect', '--platform', 'windows/amd64', `oci:${dir}:multi`], { env });
+  assert.match(missing.stderr, 'linux/arm64/v8, linux/s390x, linux/amd64');
+  assert.match(missing.stderr, '(PLATFORM_NOT_FOUND)');
+  if (process.arch === 'x64' && process.platform === 'linux') {
+    assert.is(JSON.parse(layerkit(['inspect', `oci:${dir}:multi`], { env }).stdout).Architecture, 'amd64', 'the host platform by default');
+  }
+});
+
 test.run();

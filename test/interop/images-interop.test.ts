@@ -140,6 +140,21 @@ if (!tools) {
     assert.equal(round.diffIDs, source.diffIDs);
   });
 
+  for (const format of ['gzip', 'zstd'] as const) {
+    test(`skopeo-compressed (${format}) layers: same digests, and converted to docker-archive with every diffID kept`, () => {
+      const dest = `oci:${work}/sk-${format}:c`;
+      run('skopeo', ['copy', '--dest-compress', '--dest-compress-format', format, `oci:${sample}:latest`, dest]);
+      const ids = same(dest);
+      const layer = JSON.parse(lk(['inspect', dest])).Layers[0];
+      assert.match(layer.mediaType, format === 'gzip' ? 'tar+gzip' : 'tar+zstd');
+      lk(['copy', '--quiet', dest, `docker-archive:${work}/from-${format}.tar:c:1`]);
+      assert.equal(skopeoSays(`docker-archive:${work}/from-${format}.tar:c:1`).diffIDs, ids.diffIDs);
+      lk(['copy', '--quiet', dest, `oci:${work}/copied-${format}:c`]);
+      assert.equal(skopeoSays(`oci:${work}/copied-${format}:c`), ids);
+      comparisons += 2 * ids.diffIDs.length + 3 + ids.layers.length;
+    });
+  }
+
   test('the local store: copy in and out keeps every digest; skopeo reads the store as an OCI layout', () => {
     const source = skopeoSays(`oci:${umoci}:latest`);
     lk(['copy', '--quiet', `oci:${umoci}:latest`, 'interop/umoci:1']);
