@@ -111,7 +111,7 @@ test('an OCI layout with a symlinked blobs directory or a missing/corrupt index.
 });
 
 test('bit-flipped and truncated blobs in a layout: copy fails with the code and stores nothing', () => {
-  for (const [kind, damage] of [['flip', (b: Buffer) => { b[b.length >> 1] ^= 0x20; return b; }], ['cut', (b: Buffer) => b.subarray(0, b.length - 512)]] as const) {
+  for (const [kind, damage] of [['flip', (b: Buffer) => { b[b.length >> 1]! ^= 0x20; return b; }], ['cut', (b: Buffer) => b.subarray(0, b.length - 512)]] as const) {
     const dir = `${work}/damaged-${kind}`;
     cpSync(sample, dir, { recursive: true });
     const blobs = readdirSync(`${dir}/blobs/sha256`).map((h) => `${dir}/blobs/sha256/${h}`);
