@@ -75,8 +75,10 @@ export const TABLE_NAMES = 40;
 export const TABLE_NAME_COUNT = 44;
 export const TABLE_SIZE: usize = 48;
 
-/** Largest arena or extras region: offsets are u32. */
-const REGION_LIMIT: u64 = 0xfffff000;
+/** Largest arena or extras region (1 GiB): bounded memory for hostile archives, and u32 offsets. */
+const REGION_LIMIT: u64 = 1 << 30;
+/** Most entries one table holds (4 Mi: 256 MiB of records); more is TAR_TOO_MANY_ENTRIES. */
+export const MAX_ENTRIES: u32 = 1 << 22;
 
 /** A new table with room for `capacity` entries, `arena` path bytes and `meta` extras bytes. */
 export function entriesCreate(capacity: u32, arena: u32, meta: u32, digests: bool): usize {
@@ -119,7 +121,7 @@ export function entriesAppend(t: usize): usize {
   const count = load<u32>(t, TABLE_COUNT);
   let capacity = load<u32>(t, TABLE_CAPACITY);
   if (count == capacity) {
-    if (capacity >= 0x4000000) return 0; // 64 Mi entries: 4 GiB of records
+    if (capacity >= MAX_ENTRIES) return 0;
     capacity <<= 1;
     store<u32>(t, <u32>heap.realloc(<usize>load<u32>(t, TABLE_ENTRIES), <usize>capacity * ENTRY_SIZE), TABLE_ENTRIES);
     const digests = load<u32>(t, TABLE_DIGESTS);

@@ -7,6 +7,7 @@
  *   for await (const chunk of stream) p.feed(chunk);   // index mode: runs whole chunks in WASM
  *   const { diffID, size } = p.finish();  p.index      // a LayerIndex of every entry
  */
+import { LayerkitError } from '../errors.ts';
 import { LayerIndex } from './layer-index.ts';
 import { TarError, type TarErrorCode } from './tar-errors.ts';
 import type { Core } from './wasm.ts';
@@ -84,12 +85,24 @@ export class TarParser {
   /** Copies up to bufferSize bytes of `bytes` into the parser's buffer and runs the kernel; see step(). */
   load(bytes: Uint8Array): TarEvent {
     this.core.bytes(this.field(S.buffer), bytes.length).set(bytes);
-    return this.core.exports.tarFeed(this.ctx, bytes.length) as TarEvent;
+    return this.call(bytes.length);
   }
 
   /** Continues over bytes already loaded; NeedInput once they are all consumed. */
   step(): TarEvent {
-    return this.core.exports.tarFeed(this.ctx, 0) as TarEvent;
+    return this.call(0);
+  }
+
+  // A trap can only be memory exhaustion (the kernel checks everything else): say so, typed.
+  private call(loaded: number): TarEvent {
+    try {
+      return this.core.exports.tarFeed(this.ctx, loaded) as TarEvent;
+    } catch (error) {
+      if (!(error instanceof WebAssembly.RuntimeError)) throw error;
+      throw new LayerkitError('WASM_OUT_OF_MEMORY', 'the tar index no longer fits in WebAssembly memory', {
+        hint: 'the archive has too many entries or too long names for one index', cause: error,
+      });
+    }
   }
 
   /** Index mode: runs the kernel over a whole chunk; throws the TarError if the archive is bad. Returns true at the end of the archive. */
