@@ -92,6 +92,8 @@ export interface TreeWriter {
   mknod(nodes: { path: string; type: 'char' | 'block' | 'fifo'; major: number; minor: number }[]): void;
   /** Owner (lchown), then mode (never through a symlink), then times (lutimes). Each part optional. */
   setMetadata(path: string, meta: { uid?: number; gid?: number; mode?: number; mtime?: { sec: number; nsec: number } }): void;
+  /** Sets access and modification times to the nanosecond (not following symlinks), all in one go. */
+  setTimesExact(items: { path: string; mtime: { sec: number; nsec: number } }[]): void;
   /** Sets extended attributes (not following symlinks), all in one go. */
   setXattrs(items: { path: string; name: string; value: Uint8Array }[]): void;
   /** Removes a file or a whole tree; nothing when absent. */

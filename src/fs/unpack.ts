@@ -148,7 +148,9 @@ async function writeView(fs: UnionFS, list: number[], root: Root, options: Unpac
   }
   if (nodes.length) writer.mknod(nodes);
   // 5. metadata: files and links first, then directories deepest first, the root last
+  const exactTimes: Parameters<TreeWriter['setTimesExact']>[0] = [];
   const apply = (e: FsEntry, at: string) => {
+    if (e.mtime.nsec !== 0) exactTimes.push({ path: at, mtime: e.mtime });
     writer.setMetadata(at, { ...(options.rootless ? {} : { uid: e.uid, gid: e.gid }), ...(e.type === 'symlink' ? {} : { mode: e.mode }), mtime: e.mtime });
     for (const [name, value] of e.xattrs ?? []) {
       if (name.startsWith('user.') || (name === 'security.capability' && !options.rootless)) xattrs.push({ path: at, name, value });
@@ -161,6 +163,8 @@ async function writeView(fs: UnionFS, list: number[], root: Root, options: Unpac
   dirsMade.sort((a, b) => b.path.split('/').length - a.path.split('/').length);
   for (const e of dirsMade) apply(e, root.place(e.path));
   if (xattrs.length) writer.setXattrs(xattrs);
+  // last: setting a path's times never changes its parent's, so the order within the batch is free
+  if (exactTimes.length) writer.setTimesExact(exactTimes);
   return warnings;
 }
 
@@ -228,6 +232,7 @@ async function writeUnion(stack: StackLayer[], stage: string, writer: TreeWriter
     const warnings = await writeView(fs, Array.from({ length: fs.count }, (_, pos) => pos), root, options);
     const rootMeta = fs.entry(-2);
     writer.setMetadata(stage, { ...(options.rootless ? {} : { uid: rootMeta.uid, gid: rootMeta.gid }), mode: rootMeta.mode, mtime: rootMeta.mtime });
+    if (rootMeta.mtime.nsec !== 0) writer.setTimesExact([{ path: stage, mtime: rootMeta.mtime }]);
     return { entries: fs.count, warnings };
   } finally {
     await fs.close();
