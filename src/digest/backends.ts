@@ -1,7 +1,8 @@
 /**
  * Where hashes are computed. The WebAssembly kernel works everywhere; a runtime entry may
  * register the runtime's native streaming hash (node:crypto on Node, Deno, Bun and workerd), which
- * `npm run bench` measures at about 6× the kernel here, so it is the default where present.
+ * `npm run bench -- sha256` measures at 7–9× the kernel on each of the four (SHA-NI; figures in
+ * bench/results/sha256.json), so it is the default where present.
  * `LAYERKIT_SHA256=wasm|native` (read by the runtime entry) or `setSha256Backend` overrides.
  *
  *   const h = await createHasher('sha256'); h.update(bytes); formatDigest('sha256', h.digest())
