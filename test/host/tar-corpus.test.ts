@@ -70,9 +70,12 @@ async function viaReader(bytes: Uint8Array): Promise<{ entries: TarEntryJson[]; 
 const cases = corpusPresent ? tarCases() : [];
 // Slow archives (8 GiB files, 60 GB sparse) take minutes each: Node only, and only when asked.
 const slowWanted = runtime === 'node' && process.env.LAYERKIT_SLOW_TESTS === '1';
-const runnable = (c: TarCase) => !c.slow || slowWanted;
+// This one is flagged slow for its 10 GB of sparse holes, but its map does not match its data, so
+// the reader fails it without hashing them: it takes milliseconds everywhere.
+const FAST_ANYWAY = new Set(['libarchive-test_read_format_gtar_sparse_skip_entry']);
+const runnable = (c: TarCase) => !c.slow || slowWanted || FAST_ANYWAY.has(c.id);
 if (!corpusPresent) skip('tar corpus', `no corpus at ${corpusRoot}`);
-for (const c of cases.filter((c) => c.slow && !slowWanted)) {
+for (const c of cases.filter((c) => !runnable(c))) {
   skip(`tar corpus ${c.id}`, 'flagged slow (> 1 GiB of logical data, minutes to hash): run with LAYERKIT_SLOW_TESTS=1 on Node');
 }
 
