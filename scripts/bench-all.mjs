@@ -94,10 +94,9 @@ const hostRuns = {
 };
 
 const machine = { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) };
-const latestPath = `${root}bench/results/latest.json`;
-const latest = existsSync(latestPath) ? JSON.parse(readFileSync(latestPath, 'utf8')) : { workloads: {} };
 mkdirSync(`${root}bench/results`, { recursive: true });
 
+const written = [];
 for (const name of workloads) {
   const file = `bench/${name}.bench.ts`;
   const started = new Date().toISOString();
@@ -121,15 +120,22 @@ for (const name of workloads) {
     }
     results.push(result);
   }
+  if (results.length === 0 && failures.length === 0) continue; // no runtime selected: keep the old record
   if (results.length > 0) console.log('\n' + formatTable(results) + '\n');
   const record = {
     workload: name, title: results[0]?.title, date: started, runs, warmup, machine,
     loadAverage: { before: loadBefore, after: loadavg()[0] }, results, failures,
   };
   writeFileSync(`${root}bench/results/${name}.json`, JSON.stringify(record, null, 2) + '\n');
-  latest.workloads[name] = record;
+  written.push(`${name}.json`);
   if (failures.length > 0) process.exitCode = 1;
 }
-latest.date = new Date().toISOString();
-writeFileSync(latestPath, JSON.stringify(latest, null, 2) + '\n');
-console.log(`results written to bench/results/ (${workloads.map((w) => `${w}.json`).join(', ')}, latest.json)`);
+// latest.json is rebuilt from every workload's file, so runs of different workloads at the same
+// time (or with a filter) never drop each other's figures.
+const latest = { date: new Date().toISOString(), workloads: {} };
+for (const name of readdirSync(`${root}bench`).filter((f) => f.endsWith('.bench.ts')).map((f) => f.slice(0, -'.bench.ts'.length)).sort()) {
+  const file = `${root}bench/results/${name}.json`;
+  if (existsSync(file)) latest.workloads[name] = JSON.parse(readFileSync(file, 'utf8'));
+}
+writeFileSync(`${root}bench/results/latest.json`, JSON.stringify(latest, null, 2) + '\n');
+console.log(`results written to bench/results/ (${[...written, 'latest.json'].join(', ')})`);
