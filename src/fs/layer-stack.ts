@@ -11,7 +11,7 @@ import { core } from '../core/wasm.ts';
 import type { LayerIndex } from '../core/layer-index.ts';
 import type { TarEntryType } from '../core/tar-types.ts';
 import type { Layer, Opener } from '../image/types.ts';
-import { indexLayer } from '../tar/index-layer.ts';
+import { TarParser } from '../core/tar.ts';
 import { cleanName, resolveInRoot, type RootProbe } from './resolve-in-root.ts';
 
 /** One layer of the stack: its entries and a way to re-read its uncompressed bytes. */
@@ -25,14 +25,34 @@ export interface IndexOptions {
   sha256?: boolean;
 }
 
-/** Indexes every layer (bottom first), reading each uncompressed stream once. */
+/**
+ * Indexes every layer (bottom first), reading each uncompressed stream once. The stream is not
+ * hashed again here: a Layer's `uncompressed()` already verifies the diffID as it streams.
+ */
 export async function indexStack(layers: Layer[], options: IndexOptions = {}): Promise<StackLayer[]> {
   const out: StackLayer[] = [];
-  for (const layer of layers) {
-    const { index } = await indexLayer(await layer.uncompressed(), { sha256Files: options.sha256 ?? false, decompress: false });
-    out.push({ index, uncompressed: layer.uncompressed });
-  }
+  for (const layer of layers) out.push({ index: await indexVerifiedStream(await layer.uncompressed(), options), uncompressed: layer.uncompressed });
   return out;
+}
+
+/** The LayerIndex of an uncompressed tar stream whose digest its source verifies. */
+async function indexVerifiedStream(stream: ReadableStream<Uint8Array>, options: IndexOptions): Promise<LayerIndex> {
+  const parser = new TarParser(core(), { index: true, sha256Files: options.sha256 ?? false, hashStream: false });
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parser.feed(value);
+    }
+    parser.finish();
+    return parser.index;
+  } catch (error) {
+    await reader.cancel(error).catch(() => {});
+    throw error;
+  } finally {
+    parser.dispose();
+  }
 }
 
 const UNION_TYPES: Partial<Record<TarEntryType, UnionEntryType>> = {
