@@ -7,7 +7,15 @@
  */
 import { LayerkitError } from '../errors.ts';
 import type { Descriptor, Opener } from '../image/types.ts';
-import type { RegistryClient } from './client.ts';
+import type { RegistrySession } from './session.ts';
+
+/** What an upload needs of the client (declared here so client.ts and upload.ts do not import each other). */
+export interface UploadClient {
+  readonly registry: string;
+  readonly session: RegistrySession;
+  headBlob(repository: string, digest: Descriptor['digest']): Promise<number | undefined>;
+  expectOk(response: Response, where: string, notFound: string): Promise<void>;
+}
 
 const MONOLITHIC_MAX = 1 << 20;
 
@@ -26,7 +34,7 @@ export interface UploadOptions {
   skipExistsCheck?: boolean;
 }
 
-export async function uploadBlob(client: RegistryClient, repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, open: Opener, options: UploadOptions): Promise<UploadOutcome> {
+export async function uploadBlob(client: UploadClient, repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, open: Opener, options: UploadOptions): Promise<UploadOutcome> {
   if (!options.skipExistsCheck && (await client.headBlob(repository, descriptor.digest)) !== undefined) return { kind: 'exists' };
   // An upload cannot be resumed portably, so a failed one (network, 5xx) starts over, a bounded number of times.
   for (let attempt = 1; ; attempt++) {
@@ -40,7 +48,7 @@ export async function uploadBlob(client: RegistryClient, repository: string, des
   }
 }
 
-async function uploadOnce(client: RegistryClient, repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, open: Opener, options: UploadOptions): Promise<UploadOutcome> {
+async function uploadOnce(client: UploadClient, repository: string, descriptor: Pick<Descriptor, 'digest' | 'size'>, open: Opener, options: UploadOptions): Promise<UploadOutcome> {
   const where = `${client.registry}/${repository}@${descriptor.digest}`;
   let location: string | undefined;
   for (const from of options.mountFrom ?? []) {
@@ -100,7 +108,7 @@ function uploadLocation(response: Response, where: string): string {
 }
 
 /** One PATCH with the whole stream (Content-Length known, so no chunked encoding is needed). */
-async function patchWhole(client: RegistryClient, repository: string, location: string, open: Opener, size: number, where: string, onBytes?: (n: number) => void): Promise<string> {
+async function patchWhole(client: UploadClient, repository: string, location: string, open: Opener, size: number, where: string, onBytes?: (n: number) => void): Promise<string> {
   let stream = await open();
   if (onBytes) stream = stream.pipeThrough(counter(onBytes));
   const response = await client.session.request({
@@ -114,7 +122,7 @@ async function patchWhole(client: RegistryClient, repository: string, location: 
 }
 
 /** PATCHes of `chunkSize` bytes, each with its Content-Range, following the Location each answer gives. */
-async function patchChunks(client: RegistryClient, repository: string, location: string, open: Opener, chunkSize: number, where: string, onBytes?: (n: number) => void): Promise<string> {
+async function patchChunks(client: UploadClient, repository: string, location: string, open: Opener, chunkSize: number, where: string, onBytes?: (n: number) => void): Promise<string> {
   const reader = (await open()).getReader();
   let sent = 0;
   let pending: Uint8Array[] = [];
