@@ -1,7 +1,8 @@
 /**
  * Blob upload as the distribution spec has it: HEAD first (skip what is there), a cross-repository
- * mount when a source repository is known, then a streamed PATCH + PUT (monolithic), or PATCHes of
- * `chunkSize` bytes with Content-Range (chunked). Upload locations must stay on the registry origin.
+ * mount when a source repository is known, then one PUT with the bytes (monolithic, small blobs),
+ * one streamed PATCH + PUT (docker's way, large blobs), or PATCHes of `chunkSize` bytes with
+ * Content-Range (chunked). Upload locations must stay on the registry origin.
  *
  *   await uploadBlob(client, 'app', descriptor, () => layer.compressed(), { mountFrom: ['base'] });
  */
