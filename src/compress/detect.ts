@@ -82,12 +82,58 @@ export async function decompressedStream(source: ReadableStream<Uint8Array>, opt
   const { head, stream } = await peek(source, 4);
   const compression = detectCompression(head);
   let plain = stream;
-  if (compression === 'gzip') plain = await gunzipStream(stream);
-  if (compression === 'zstd') plain = stream.pipeThrough(zstdDecompress(options));
+  if (compression === 'gzip') plain = await decodeDraining(stream, (s) => gunzipStream(s));
+  if (compression === 'zstd') plain = await decodeDraining(stream, (s) => s.pipeThrough(zstdDecompress(options)));
   if (compression !== 'none' && options.maxBytes !== undefined) plain = plain.pipeThrough(outputLimit(options.maxBytes, compression));
   const result: Decompressed = { compression, stream: plain };
   if (options.expected !== undefined && options.expected !== compression) result.mismatch = { expected: options.expected, detected: compression };
   return result;
+}
+
+/**
+ * Runs `decode` over `source`; when decoding fails, reads the rest of the source first (so a digest
+ * taken over it still sees every byte, as containerd drains) and reports the source's own error if
+ * it has one: a digest or size mismatch names the cause, the decoder's error only the symptom.
+ * A cancel by the consumer cancels the source instead (nobody wants the rest then).
+ */
+async function decodeDraining(
+  source: ReadableStream<Uint8Array>, decode: (s: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array> | Promise<ReadableStream<Uint8Array>>,
+): Promise<ReadableStream<Uint8Array>> {
+  const input = source.getReader();
+  let consumerCancelled = false;
+  let drained: Promise<unknown> | undefined;
+  const drainRest = () => (drained ??= (async () => {
+    try {
+      while (!(await input.read()).done);
+      return undefined;
+    } catch (e) {
+      return e;
+    }
+  })());
+  const tap = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await input.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: async (reason) => void (consumerCancelled ? await input.cancel(reason) : await drainRest()),
+  }, { highWaterMark: 0 });
+  const output = (await decode(tap)).getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await output.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (e) {
+        throw (await drainRest()) ?? e;
+      }
+    },
+    cancel: async (reason) => {
+      consumerCancelled = true;
+      await output.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
 }
 
 /** `source` compressed as `format`. gzip uses CompressionStream; no zstd encoder runs on every runtime yet. */
