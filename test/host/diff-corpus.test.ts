@@ -16,8 +16,9 @@ import { layerTar } from '../../src/diff/layer-tar.ts';
 import { buildTree, type DiffTree, type SourceEntry } from '../../src/diff/tree.ts';
 import { ready, skip } from '../_setup.ts';
 import { applyLayer, referenceDiff, treeDifferences, withContent, type RefEntry } from '../_tree.ts';
+import { corpusDir } from '../_corpus.ts';
 
-const CORPUS = '/work/shared/corpus/diff';
+const CORPUS = corpusDir('diff');
 const TYPES: Record<string, SourceEntry['type']> = { '0': 'file', '5': 'dir', '2': 'symlink', '1': 'hardlink', '3': 'char', '4': 'block', '6': 'fifo' };
 const TYPEFLAG: Record<LayerEntry['type'], string> = { file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', dir: '5', fifo: '6' };
 

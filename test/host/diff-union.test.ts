@@ -13,8 +13,9 @@ import { openOciLayout } from '../../src/formats/oci-layout.ts';
 import { UnionFS } from '../../src/fs/union-fs.ts';
 import { ready, skip } from '../_setup.ts';
 import { treeDifferences } from '../_tree.ts';
+import { corpusDir } from '../_corpus.ts';
 
-const CORPUS = '/work/shared/corpus/union';
+const CORPUS = corpusDir('union');
 const cases = existsSync(CORPUS) ? readdirSync(CORPUS).filter((d) => existsSync(`${CORPUS}/${d}/oci/index.json`)).sort() : [];
 
 test.before(async () => void (await ready()));

@@ -12,10 +12,11 @@ import { writeTar, type TarWriteEntry } from '../../src/tar/writer.ts';
 import { paxTime } from '../../src/tar/header-encode.ts';
 import { skip } from '../_setup.ts';
 import { randomTarEntries, modeString } from '../_tar-writer-entries.ts';
+import { corpusDir } from '../_corpus.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'layerkit-tarw-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
-const CORPUS = '/work/shared/corpus/tar/upstream/';
+const CORPUS = `${corpusDir('tar')}/upstream/`;
 const utf8 = new TextEncoder();
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 const has = (tool: string) => spawnSync(tool, ['--version'], { encoding: 'utf8' }).status === 0;
