@@ -104,6 +104,16 @@ export function readTree(root: string): TreeEntry[] {
     }
   };
   visit('');
+  // Deno's lstat keeps only milliseconds of an mtime; GNU find prints the kernel's nanoseconds.
+  if (typeof (globalThis as { Deno?: unknown }).Deno === 'object') {
+    const listing = spawnSync('find', [root, '-mindepth', '1', '-printf', '%P\\t%T@\\0'], { encoding: 'utf8' }).stdout;
+    const exact = new Map(listing.split('\0').filter(Boolean).map((line) => {
+      const [path, time] = line.split('\t') as [string, string];
+      const [sec, fraction = ''] = time.split('.');
+      return [path, { sec: Number(sec), nsec: Number(fraction.padEnd(9, '0').slice(0, 9)) }];
+    }));
+    for (const e of out) e.mtime = exact.get(e.path) ?? e.mtime;
+  }
   for (const paths of inodes.values()) {
     if (paths.length < 2) continue;
     const leader = [...paths].sort()[0]!;
