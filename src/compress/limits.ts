@@ -4,6 +4,7 @@
  *   stream.pipeThrough(outputLimit(10 * 2 ** 30, 'gzip'))   // DECOMPRESS_LIMIT past 10 GiB
  */
 import { LayerkitError } from '../errors.ts';
+import { mapErrors } from '../streams.ts';
 
 /** What may come out of a decompressor; both limits are typed DECOMPRESS_LIMIT errors. */
 export interface DecompressLimits {
@@ -35,18 +36,6 @@ export function outputLimit(maxBytes: number, format: string): TransformStream<U
 
 /** Re-throws any error of `stream` as a LayerkitError with `code`, keeping typed errors as they are. */
 export function typedErrors(stream: ReadableStream<Uint8Array>, code: string, message: string, hint: string): ReadableStream<Uint8Array> {
-  const reader = stream.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch (e) {
-        if (e instanceof LayerkitError) throw e;
-        throw new LayerkitError(code, `${message}: ${(e as Error)?.message ?? e}`, { hint, cause: e });
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  }, { highWaterMark: 0 });
+  const typed = (e: unknown) => (e instanceof LayerkitError ? e : new LayerkitError(code, `${message}: ${(e as Error)?.message ?? e}`, { hint, cause: e }));
+  return mapErrors(stream, typed, { highWaterMark: 0 });
 }

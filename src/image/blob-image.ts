@@ -14,6 +14,7 @@ import { MediaType } from './media-types.ts';
 import { pickPlatform } from './platform.ts';
 import type { Descriptor, Image, ImageConfig, Layer, Manifest, Platform } from './types.ts';
 import { readAllCapped, verified } from './verify.ts';
+import { mapErrors } from '../streams.ts';
 
 /** Opens a blob's raw (unverified) bytes; throws BLOB_UNKNOWN when absent. */
 export interface BlobSource {
@@ -91,20 +92,7 @@ export function blobLayer(source: BlobSource, d: Descriptor, diffID: Digest): La
 
 /** Passes `source` through, telling `onError` what failed (the decompressor may hide it). */
 function recordErrors(source: ReadableStream<Uint8Array>, onError: (e: unknown) => void): ReadableStream<Uint8Array> {
-  const reader = source.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch (e) {
-        onError(e);
-        throw e;
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
+  return mapErrors(source, (e) => (onError(e), e));
 }
 
 /**
@@ -112,20 +100,10 @@ function recordErrors(source: ReadableStream<Uint8Array>, onError: (e: unknown) 
  * the blob's own error when there was one, else LAYER_CORRUPT.
  */
 function typedErrors(source: ReadableStream<Uint8Array>, digest: string, blobError: () => unknown): ReadableStream<Uint8Array> {
-  const reader = source.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch (e) {
-        if (e instanceof LayerkitError) throw e;
-        throw (blobError() as Error | undefined) ?? new LayerkitError('LAYER_CORRUPT', `layer ${digest} does not decompress: ${(e as Error)?.message ?? e}`, {
-          hint: 'the blob is damaged or its compression is not what its bytes start with', cause: e,
-        });
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
+  return mapErrors(source, (e) => {
+    if (e instanceof LayerkitError) return e;
+    return (blobError() as Error | undefined) ?? new LayerkitError('LAYER_CORRUPT', `layer ${digest} does not decompress: ${(e as Error)?.message ?? e}`, {
+      hint: 'the blob is damaged or its compression is not what its bytes start with', cause: e,
+    });
   });
 }
