@@ -10,10 +10,12 @@ import type { Core } from './wasm.ts';
 export type EntryType = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
 export const CAPABILITY_XATTR = 'security.capability';
 
-/** What the kernel reads of an entry (src/diff/tree.ts's TreeEntry has these and more). */
+/** What the kernel reads of an entry (src/diff/tree.ts's TreeEntry adds ways to reach the content). */
 export interface KernelEntry {
+  /** Relative, cleaned, no leading `/` or `./`, no trailing `/`. */
   path: string;
   type: EntryType;
+  /** Permission bits plus setuid/setgid/sticky (0o7777). */
   mode: number;
   uid: number;
   gid: number;
@@ -23,7 +25,9 @@ export interface KernelEntry {
   linkname?: string;
   devmajor?: number;
   devminor?: number;
+  /** All extended attributes (name → value); only `security.capability` takes part in the change rule. */
   xattrs?: Record<string, Uint8Array>;
+  /** Names sharing one inode share a `linkGroup` (set by buildTree for tar hard links, by the walker from st_ino). */
   linkGroup?: string;
 }
 

@@ -7,30 +7,13 @@
  *   const tree = buildTree([{ path: 'etc/hostname', type: 'file', mode: 0o644, size: 5, ... }]);
  *   tree.entries[0].path // 'etc' (synthesised parent), then 'etc/hostname'
  */
-import { CAPABILITY_XATTR, type EntryType } from '../core/diff.ts';
+import { CAPABILITY_XATTR, type EntryType, type KernelEntry } from '../core/diff.ts';
 import { LayerkitError } from '../errors.ts';
 
 export { CAPABILITY_XATTR, type EntryType };
 
-/** One file-system object, as a layer or a directory holds it. */
-export interface TreeEntry {
-  /** Relative, cleaned, no leading `/` or `./`, no trailing `/`. */
-  path: string;
-  type: EntryType;
-  /** Permission bits plus setuid/setgid/sticky (0o7777). */
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtimeSec: number;
-  mtimeNsec: number;
-  linkname?: string;
-  devmajor?: number;
-  devminor?: number;
-  /** All extended attributes (name → value); only `security.capability` takes part in the change rule. */
-  xattrs?: Record<string, Uint8Array>;
-  /** Names sharing one inode share a `linkGroup` (set by buildTree for tar hard links, by the walker from st_ino). */
-  linkGroup?: string;
+/** One file-system object, as a layer or a directory holds it: what the kernel compares, plus ways to reach the content. */
+export interface TreeEntry extends KernelEntry {
   /** Hex sha256 of the content, when the source knows it (saves reading bytes). */
   sha256?: string;
   /** Reads the content (regular files); needed to decide a change when the times cannot. */
