@@ -122,12 +122,20 @@ export class ZstdFrameScanner {
   }
 }
 
+/**
+ * fzstd decodes every block a push completes before it returns, so one 1 MiB chunk of a zstd bomb
+ * would come out as gigabytes at once. Input goes in slices this small instead (a 3-byte block
+ * header plus one RLE byte can stand for 128 KiB, so ≤ 16 MiB comes out of one slice), and only
+ * when the consumer pulls: memory stays bounded whatever the ratio.
+ */
+const SLICE = 512;
+
 /** zstd → bytes, checked by ZstdFrameScanner first; errors are DECOMPRESS_CORRUPT or DECOMPRESS_LIMIT. */
-export function zstdDecompress(limits: DecompressLimits = {}): TransformStream<Uint8Array, Uint8Array> {
+export function zstdDecompress(limits: DecompressLimits = {}): ReadableWritablePair<Uint8Array, Uint8Array> {
   const scanner = new ZstdFrameScanner(limits.zstdMaxWindow ?? DEFAULT_ZSTD_MAX_WINDOW);
-  let out: TransformStreamDefaultController<Uint8Array> | undefined;
+  const decoded: Uint8Array[] = [];
   const decoder = new Decompress((data) => {
-    if (data.length > 0) out!.enqueue(data); // fzstd hands over a fresh array per block
+    if (data.length > 0) decoded.push(data); // fzstd hands over a fresh array per block
   });
   const push = (chunk: Uint8Array, final: boolean) => {
     try {
@@ -136,16 +144,34 @@ export function zstdDecompress(limits: DecompressLimits = {}): TransformStream<U
       throw corrupt((e as Error).message);
     }
   };
-  return new TransformStream({
-    transform(chunk, controller) {
-      out = controller;
-      scanner.scan(chunk);
-      push(chunk, false);
+  const input = new TransformStream<Uint8Array, Uint8Array>();
+  const source = input.readable.getReader();
+  let pending: Uint8Array = new Uint8Array(0);
+  let at = 0;
+  let ended = false;
+  const readable = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      while (decoded.length === 0 && !ended) {
+        if (at < pending.length) {
+          push(pending.subarray(at, at + SLICE), false);
+          at += SLICE;
+          continue;
+        }
+        const { done, value } = await source.read();
+        if (done) {
+          scanner.finish();
+          push(new Uint8Array(0), true);
+          ended = true;
+        } else {
+          scanner.scan(value);
+          pending = value;
+          at = 0;
+        }
+      }
+      for (const block of decoded.splice(0)) controller.enqueue(block);
+      if (ended && decoded.length === 0) controller.close();
     },
-    flush(controller) {
-      out = controller;
-      scanner.finish();
-      push(new Uint8Array(0), true);
-    },
-  });
+    cancel: (reason) => source.cancel(reason),
+  }, { highWaterMark: 0 });
+  return { writable: input.writable, readable };
 }
