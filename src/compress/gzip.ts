@@ -132,4 +132,15 @@ export async function gunzipStream(source: ReadableStream<Uint8Array>, engine?: 
   return typedErrors(decoder(source), 'DECOMPRESS_CORRUPT', 'gzip', CORRUPT_HINT);
 }
 
-const pakoDecoder: Decoder = (source) => source.pipeThrough(pakoGunzip());
+/**
+ * pako inflates all it is given before returning, and gzip expands up to ~1032×: fed 16 KiB at a
+ * time (each slice transformed only when the consumer has taken the last one's output), a gzip
+ * bomb yields at most ~16 MiB at once instead of a gigabyte per 1 MiB chunk.
+ */
+const PAKO_SLICE = 16 << 10;
+const slices = (size: number) => new TransformStream<Uint8Array, Uint8Array>({
+  transform(chunk, controller) {
+    for (let at = 0; at < chunk.length; at += size) controller.enqueue(chunk.subarray(at, at + size));
+  },
+});
+const pakoDecoder: Decoder = (source) => source.pipeThrough(slices(PAKO_SLICE)).pipeThrough(pakoGunzip());
