@@ -49,5 +49,10 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Runs the CLI on this process's arguments and sets its exit status. */
 export async function runCli(): Promise<void> {
+  // `layerkit ls … | head`: a reader that stops early is normal, not an error to print.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   process.exitCode = await main(process.argv.slice(2));
 }
