@@ -2,7 +2,8 @@
  * What every test file starts with: the core loaded from the checked debug build (the runner
  * puts its bytes or Module in a global), and a way to skip with a printed reason.
  */
-import { init } from '../src/mod.ts';
+import * as assert from 'uvu/assert';
+import { init, isLayerkitError } from '../src/mod.ts';
 import { skipped } from './_queue.ts';
 
 const g = globalThis as { __LAYERKIT_TEST_WASM__?: WebAssembly.Module | Uint8Array<ArrayBuffer> };
@@ -54,4 +55,15 @@ export function randomSplits(data: Uint8Array, seed: number): Uint8Array[] {
     offset += n;
   }
   return parts;
+}
+
+/** Asserts that `promise` rejects with a LayerkitError carrying `code`. */
+export async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
+  try {
+    await promise;
+    assert.unreachable(`expected ${code}`);
+  } catch (e) {
+    assert.ok(isLayerkitError(e), String(e));
+    assert.is((e as { code: string }).code, code, (e as Error).message);
+  }
 }

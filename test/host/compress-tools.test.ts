@@ -7,9 +7,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compressedStream, decompressedStream, isLayerkitError } from '../../src/mod.ts';
+import { compressedStream, decompressedStream } from '../../src/mod.ts';
 import { gunzipEngine } from '../../src/compress/gzip.ts';
-import { randomBytes, randomSplits, skip } from '../_setup.ts';
+import { randomBytes, randomSplits, skip, expectCode } from '../_setup.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'layerkit-compress-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,16 +28,6 @@ const SAMPLE = (() => {
   return out; // the last 400 000 bytes stay zero
 })();
 writeFileSync(join(dir, 'sample'), SAMPLE);
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
-  try {
-    await promise;
-    assert.unreachable(`expected ${code}`);
-  } catch (e) {
-    assert.ok(isLayerkitError(e), String(e));
-    assert.is((e as { code: string }).code, code, (e as Error).message);
-  }
-}
 
 test('reads what the zstd command writes: levels, long windows, no checksum, several frames', async () => {
   if (!has('zstd')) return skip('zstd command', 'zstd is not installed');

@@ -5,26 +5,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  compressedStream, compressionOfMediaType, decompressedStream, detectCompression, isLayerkitError,
+  compressedStream, compressionOfMediaType, decompressedStream, detectCompression,
 } from '../../src/mod.ts';
 import { gunzipEngine, gunzipStream, gzipStream, pakoGunzip } from '../../src/compress/gzip.ts';
-import { randomBytes, randomSplits, runtime } from '../_setup.ts';
+import { randomBytes, randomSplits, runtime, expectCode } from '../_setup.ts';
 
 const streamOf = (parts: Uint8Array[]) => new ReadableStream<Uint8Array>({ start(c) { parts.forEach((p) => c.enqueue(p)); c.close(); } });
 const bytesOf = async (s: ReadableStream<Uint8Array>) => new Uint8Array(await new Response(s).arrayBuffer());
 const join = (...xs: Uint8Array[]) => { const o = new Uint8Array(xs.reduce((n, x) => n + x.length, 0)); let i = 0; for (const x of xs) o.set(x, i), (i += x.length); return o; };
 const gzip = (data: Uint8Array) => bytesOf(gzipStream(streamOf([data])));
 const plain = async (data: Uint8Array, parts?: Uint8Array[], options = {}) => bytesOf((await decompressedStream(streamOf(parts ?? [data]), options)).stream);
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
-  try {
-    await promise;
-    assert.unreachable(`expected ${code}`);
-  } catch (e) {
-    assert.ok(isLayerkitError(e), String(e));
-    assert.is((e as { code: string }).code, code, (e as Error).message);
-  }
-}
 
 test('detectCompression reads magic bytes; media types name what they claim', () => {
   assert.is(detectCompression(Uint8Array.of(0x1f, 0x8b, 8, 0)), 'gzip');

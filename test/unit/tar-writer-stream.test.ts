@@ -5,8 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TarWriter, tarStream, writeTar, type TarWriteEntry } from '../../src/tar/writer.ts';
-import { isLayerkitError } from '../../src/mod.ts';
-import { randomBytes, randomSplits } from '../_setup.ts';
+import { randomBytes, randomSplits, expectCode } from '../_setup.ts';
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -53,16 +52,6 @@ const streamOf = (parts: Uint8Array[], onCancel?: () => void) => new ReadableStr
   start(c) { parts.forEach((p) => c.enqueue(p)); c.close(); },
   cancel: onCancel,
 });
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
-  try {
-    await promise;
-    assert.unreachable(`expected ${code}`);
-  } catch (e) {
-    assert.ok(isLayerkitError(e), String(e));
-    assert.is((e as { code: string }).code, code, (e as Error).message);
-  }
-}
 
 const SAMPLE = (): TarWriteEntry[] => [
   { name: 'etc/', type: 'dir', mode: 0o755, mtime: { sec: 1700000000, nsec: 0 } },
