@@ -19,6 +19,8 @@ import { familiarName, formatDockerName, parseDockerName, parseReference, type D
 import { LayoutStore } from '../store/layout-store.ts';
 import { noteSource, openRegistryImage, pushToRegistry } from './registry-options.ts';
 import { copyImageToStore, storeImage } from '../store/store-image.ts';
+import { cachedLayerIndex, type IndexCache } from '../store/layer-cache.ts';
+import type { IndexSource } from '../fs/layer-stack.ts';
 
 export interface OpenOptions {
   /** `os/arch[/variant]`; default the host's, else the only one. */
@@ -44,6 +46,29 @@ async function openStoreForReading(text: string): Promise<LayoutStore> {
       hint: '`layerkit copy SRC NAME` puts an image there', cause: error,
     });
   });
+}
+
+/**
+ * Layer indexes through the store's cache (LayerIndex by diffID, store/layer-cache.ts), for every
+ * command that reads an image's tree — whatever transport the image came from, since the key is
+ * the diffID and an entry is written only after the layer's digest and diffID verified. A second
+ * look reads no layer. The store is created with the first entry; a store that cannot be read or
+ * written leaves the command working, just uncached. Undefined when there is no store location.
+ */
+export function cachedIndexes(): IndexSource | undefined {
+  let root: string;
+  try {
+    root = storeRoot();
+  } catch {
+    return undefined;
+  }
+  let reading: Promise<LayoutStore | undefined> | undefined;
+  let writing: Promise<LayoutStore | undefined> | undefined;
+  const cache: IndexCache = {
+    getCache: async (kind, diffID) => (await (reading ??= LayoutStore.open(root, { create: false }).catch(() => undefined)))?.getCache(kind, diffID),
+    putCache: async (kind, diffID, bytes) => (await (writing ??= LayoutStore.open(root).catch(() => undefined)))?.putCache(kind, diffID, bytes),
+  };
+  return async (layer, { sha256 }) => (await cachedLayerIndex(cache, layer, { sha256Files: sha256 })).index;
 }
 
 export function thisPlatform(): Platform {

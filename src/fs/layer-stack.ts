@@ -20,18 +20,32 @@ export interface StackLayer {
   uncompressed: Opener;
 }
 
+/**
+ * Where a layer's index comes from instead of reading the layer here, e.g. a cache by diffID
+ * (store/layer-cache.ts, handed in by the CLI so fs/ stays below store/). It must verify what it
+ * reads and, with `sha256`, return an index that carries every file's digest.
+ */
+export type IndexSource = (layer: Layer, options: { sha256: boolean }) => Promise<LayerIndex>;
+
 export interface IndexOptions {
   /** Compute each file's sha256 while indexing (default: off). */
   sha256?: boolean;
+  /** Gets each layer's index (default: read the layer's uncompressed stream once). */
+  indexOf?: IndexSource;
 }
 
 /**
- * Indexes every layer (bottom first), reading each uncompressed stream once. The stream is not
- * hashed again here: a Layer's `uncompressed()` already verifies the diffID as it streams.
+ * Indexes every layer (bottom first), reading each uncompressed stream once, or asking
+ * `options.indexOf`. The stream is not hashed again here: a Layer's `uncompressed()` already
+ * verifies the diffID as it streams. Content is read later, from `uncompressed`, verified too.
  */
 export async function indexStack(layers: Layer[], options: IndexOptions = {}): Promise<StackLayer[]> {
   const out: StackLayer[] = [];
-  for (const layer of layers) out.push({ index: await indexVerifiedStream(await layer.uncompressed(), options), uncompressed: layer.uncompressed });
+  const sha256 = options.sha256 ?? false;
+  for (const layer of layers) {
+    const index = options.indexOf ? await options.indexOf(layer, { sha256 }) : await indexVerifiedStream(await layer.uncompressed(), options);
+    out.push({ index, uncompressed: layer.uncompressed });
+  }
   return out;
 }
 

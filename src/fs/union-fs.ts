@@ -8,10 +8,12 @@
  *   for (const entry of fs.walk('/usr')) console.log(entry.path, entry.layer);
  */
 import type { UnionIndex } from '../core/union.ts';
+import { createHasher } from '../digest/backends.ts';
+import { toHex } from '../digest/digest.ts';
 import { LayerkitError } from '../errors.ts';
 import type { Image } from '../image/types.ts';
 import { LayerCursor } from './content.ts';
-import { indexStack, mergeStack, type StackLayer } from './layer-stack.ts';
+import { indexStack, mergeStack, type IndexSource, type StackLayer } from './layer-stack.ts';
 import { MAX_SYMLINK_HOPS } from './resolve-in-root.ts';
 
 export type FsEntryType = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'other';
@@ -44,6 +46,8 @@ export interface UnionFSOptions {
   layer?: number;
   /** Compute file digests while indexing (default: off). */
   sha256?: boolean;
+  /** Where layer indexes come from (default: each layer read once), e.g. the store's cache. */
+  indexOf?: IndexSource;
 }
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
@@ -151,8 +155,24 @@ export class UnionFS {
     let cursor = this.#cursors.get(layer);
     if (!cursor) this.#cursors.set(layer, (cursor = new LayerCursor(uncompressed)));
     const sparse = index.sparse(entry);
+    // An index with file digests (e.g. from the store's cache, made when the layer last verified)
+    // checks each body it serves: a cursor stops at the file's end, before the stream's own
+    // digest check, so without this a blob changed since indexing would go unnoticed.
+    const expected = sparse ? undefined : index.sha256(entry);
+    const hasher = expected ? await createHasher('sha256') : undefined;
     if (!sparse) {
-      yield* cursor.read(index.dataOffset(entry), index.size(entry));
+      for await (const chunk of cursor.read(index.dataOffset(entry), index.size(entry))) {
+        hasher?.update(chunk);
+        yield chunk;
+      }
+      if (hasher && expected) {
+        const actual = toHex(hasher.digest());
+        if (actual !== toHex(expected)) {
+          throw new LayerkitError('DIGEST_MISMATCH', `${this.union.path(pos)}: content has sha256 ${actual}, the layer's index says ${toHex(expected)}`, {
+            hint: 'the layer changed since it was indexed; it is corrupt or was tampered with',
+          });
+        }
+      }
       return;
     }
     // GNU sparse: stored regions in order, holes read as zeros

@@ -1,6 +1,6 @@
 /** `layerkit cat IMAGE PATH`: a file's bytes from the union view, symlinks followed inside the image. */
 import { UnionFS } from '../../fs/union-fs.ts';
-import { openImage } from '../resolve.ts';
+import { cachedIndexes, openImage } from '../resolve.ts';
 import { prepare, type GlobalOptions } from '../setup.ts';
 
 interface CatOptions extends GlobalOptions {
@@ -9,7 +9,9 @@ interface CatOptions extends GlobalOptions {
 
 export async function run(reference: string, path: string, options: CatOptions): Promise<void> {
   await prepare(options);
-  const fs = await UnionFS.open(await openImage(reference, options));
+    // With a cached index, file digests come with it so the body read now is checked against them.
+  const indexOf = cachedIndexes();
+  const fs = await UnionFS.open(await openImage(reference, options), { indexOf, sha256: indexOf !== undefined });
   const pos = fs.resolve(path);
   if (pos < 0 || fs.union.type(pos) !== 'file') await fs.readFile(path); // throws the typed error
   for await (const chunk of fs.contentChunks(pos)) await writeStdout(chunk);

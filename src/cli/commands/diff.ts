@@ -15,7 +15,7 @@ import { unionTree } from '../../diff/union-tree.ts';
 import { directoryTree } from '../../diff/walk.ts';
 import { UsageError } from '../../errors.ts';
 import { need } from '../../host.ts';
-import { openImage } from '../resolve.ts';
+import { cachedIndexes, openImage } from '../resolve.ts';
 import { warn, writeJson, writeLine } from '../output.ts';
 import { prepare, type GlobalOptions } from '../setup.ts';
 
@@ -50,7 +50,7 @@ async function sideOf(reference: string, layer: number | undefined, options: Dif
     for (const w of warnings) warn(w);
     return { tree };
   }
-  const fs = await UnionFS.open(await openImage(reference, options), { sha256: true, ...(layer !== undefined ? { layer } : {}) });
+  const fs = await UnionFS.open(await openImage(reference, options), { sha256: true, indexOf: cachedIndexes(), ...(layer !== undefined ? { layer } : {}) });
   return { tree: unionTree(fs), fs };
 }
 

@@ -2,7 +2,7 @@
 import { exportTar } from '../../fs/export.ts';
 import { UnionFS } from '../../fs/union-fs.ts';
 import { need } from '../../host.ts';
-import { openImage } from '../resolve.ts';
+import { cachedIndexes, openImage } from '../resolve.ts';
 import { prepare, type GlobalOptions } from '../setup.ts';
 import { writeStdout } from './cat.ts';
 
@@ -14,7 +14,9 @@ interface ExportOptions extends GlobalOptions {
 
 export async function run(reference: string, options: ExportOptions): Promise<void> {
   await prepare(options);
-  const fs = await UnionFS.open(await openImage(reference, options));
+    // With a cached index, file digests come with it so every body read now is checked against them.
+  const indexOf = cachedIndexes();
+  const fs = await UnionFS.open(await openImage(reference, options), { indexOf, sha256: indexOf !== undefined });
   const tar = exportTar(fs);
   const file = options.output ?? options.o;
   if (file) {

@@ -2,7 +2,7 @@
 import type { FsEntry } from '../../fs/union-fs.ts';
 import { UnionFS } from '../../fs/union-fs.ts';
 import { UsageError } from '../../errors.ts';
-import { openImage } from '../resolve.ts';
+import { cachedIndexes, openImage } from '../resolve.ts';
 import { writeJson, writeLine } from '../output.ts';
 import { prepare, type GlobalOptions } from '../setup.ts';
 
@@ -64,7 +64,7 @@ export async function run(reference: string, path: string | undefined, options: 
     if (!Number.isInteger(layer) || layer < 0) throw new UsageError('BAD_OPTION', `--layer ${options.layer}: not a layer number`, { hint: 'layers are numbered from 0, bottom first' });
   }
   await prepare(options);
-  const fs = await UnionFS.open(await openImage(reference, options), { ...(layer !== undefined ? { layer } : {}), sha256: options.sha256 === true });
+  const fs = await UnionFS.open(await openImage(reference, options), { ...(layer !== undefined ? { layer } : {}), sha256: options.sha256 === true, indexOf: cachedIndexes() });
   const print = (e: FsEntry) => (options.json ? writeJson(lsJson(e)) : writeLine(textLine(e, options.sha256 === true)));
   const target = path ?? '';
   const recursive = options.R === true || options.recursive === true;
