@@ -59,6 +59,7 @@ export function parseDockerName(text: string): DockerName {
   if (slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase())) {
     domain = first;
     rest = rest.slice(slash + 1);
+    if (domain.startsWith('[') && domain.includes('%')) throw bad(text, `"${domain}" has an IPv6 zone id (%…), which a docker reference cannot carry; use an address without one, e.g. [::1]:5000`);
     if (!DOMAIN.test(domain)) throw bad(text, `"${domain}" is not a valid registry host`);
   }
   if (domain === 'index.docker.io') domain = DEFAULT_DOMAIN;

@@ -1,7 +1,8 @@
 /**
  * Docker image references, normalised the way docker does: a registry host (docker.io when the
  * first component has no `.` or `:` and is not `localhost`), `library/` for official images, tag
- * `latest` when neither tag nor digest is given.
+ * `latest` when neither tag nor digest is given. IPv6 hosts are bracketed (`[::1]:5000`); a
+ * zone id (`[fe80::1%eth0]`) is refused, as docker's grammar has none.
  *
  *   parseDockerReference('busybox') // { registry: 'docker.io', repository: 'library/busybox', tag: 'latest' }
  *   familiarName(parseDockerReference('127.0.0.1:5000/a/b:1')) // '127.0.0.1:5000/a/b:1'
@@ -60,6 +61,8 @@ export function parseDockerReference(input: string): DockerReference {
   // distribution/reference's rule: a first component with `.` or `:`, `localhost`, or upper case names a host.
   if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase())) {
     registry = parts.shift()!;
+    // A zone id is no part of docker's grammar, and a URL cannot carry one (WHATWG URL refuses it).
+    if (registry.startsWith('[') && registry.includes('%')) throw invalid(input, `"${registry}" has an IPv6 zone id (%…), which a docker reference cannot carry; use an address without one, e.g. [::1]:5000`);
     if (!HOST.test(registry)) throw invalid(input, `bad registry host "${registry}"`);
   }
   if (registry === 'index.docker.io' || registry === DOCKER_HUB_API) registry = DOCKER_HUB;

@@ -159,7 +159,7 @@ export const commandTable: CommandSpec[] = [
   {
     usage: 'cat <image> <path>',
     description: 'Print a file of the union view (symlinks followed inside the image, at most 40)',
-    options: [['--platform <os/arch>', 'Pick from an index (default: the host\'s)']],
+    options: [['--platform <os/arch>', 'Pick from an index (default: the host\'s)'], ...REGISTRY_READ_OPTIONS],
     examples: ['layerkit cat oci:./img:latest /etc/os-release'],
     load: () => import('./cat.ts'),
   },
@@ -169,6 +169,7 @@ export const commandTable: CommandSpec[] = [
     options: [
       ['-o, --output <file>', 'Write to this file (default: standard output)'],
       ['--platform <os/arch>', 'Pick from an index (default: the host\'s)'],
+      ...REGISTRY_READ_OPTIONS,
     ],
     examples: ['layerkit export oci:./img:latest -o rootfs.tar'],
     load: () => import('./export.ts'),
@@ -219,6 +220,7 @@ export const commandTable: CommandSpec[] = [
       ['--opaque', 'In --output, use one opaque marker where it replaces several whiteouts (default: whiteouts only, as containerd)'],
       ['--summary', 'Print counts and bytes of files added, removed and changed (default: off)'],
       ['--platform <os/arch>', 'Pick from an index (default: the host\'s)'],
+      ...REGISTRY_READ_OPTIONS,
     ],
     examples: ['layerkit diff oci:./img:v1 oci:./img:v2', 'layerkit diff rootfs:./before rootfs:./after --output layer.tar', 'layerkit diff oci:./img:v1 oci:./img:v1 --layer 0:1'],
     load: () => import('./diff.ts'),
@@ -234,6 +236,7 @@ export const commandTable: CommandSpec[] = [
       ['--highest-user-wasted-percent <ratio>', 'Fail above this ratio of wasted to user-added bytes, 0-1 (default: 0.1)'],
       ['--top <n>', 'Inefficiencies listed (default: 10)'],
       ['--platform <os/arch>', 'Pick from an index (default: the host\'s)'],
+      ...REGISTRY_READ_OPTIONS,
     ],
     examples: ['layerkit layers oci:./img:latest', 'layerkit layers oci:./img:latest --ci --lowest-efficiency 0.95'],
     load: () => import('./layers.ts'),
