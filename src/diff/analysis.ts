@@ -6,7 +6,8 @@
  *   const report = await analyzeImage(image);
  *   evaluateRules(report, { lowestEfficiency: 0.9 }) // [{ rule: 'lowestEfficiency', status: 'PASS' }, ...]
  */
-import type { Image } from '../image/types.ts';
+import type { LayerIndex } from '../core/layer-index.ts';
+import type { Image, Layer } from '../image/types.ts';
 import { diffTrees } from './changes.ts';
 import { efficiency, type EfficiencyResult } from './efficiency.ts';
 import { mergedTree, readImageLayers, type LayerEntries } from './image-tree.ts';
@@ -61,9 +62,9 @@ export async function analyzeLayers(layers: readonly LayerEntries[], createdBy: 
   return { layers: reports, ...efficiency(layers.map((l) => l.entries)) };
 }
 
-/** Reads every layer of `image` and reports on it. */
-export async function analyzeImage(image: Image): Promise<ImageReport> {
-  const layers = await readImageLayers(image);
+/** Reads every layer of `image` (or gets its index from `indexOf`, with file digests) and reports on it. */
+export async function analyzeImage(image: Image, indexOf?: (layer: Layer) => Promise<LayerIndex>): Promise<ImageReport> {
+  const layers = await readImageLayers(image, indexOf);
   const config = await image.config();
   return analyzeLayers(layers, createdByPerLayer(config.history, layers.length));
 }

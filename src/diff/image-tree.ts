@@ -19,8 +19,8 @@ import { OPAQUE_MARKER, WHITEOUT_PREFIX } from './layer.ts';
 /** One layer's own entries, as its tar lists them (whiteouts included, paths cleaned). */
 export interface LayerEntries {
   layer?: Layer;
-  /** Uncompressed tar size (dive's layer size is the sum of entry sizes: see efficiency.ts). */
-  tarSize: number;
+  /** Uncompressed tar size (dive's layer size is the sum of entry sizes: see efficiency.ts); unknown for a cached index. */
+  tarSize?: number;
   entries: (SourceEntry & { dataOffset?: number; layerNumber: number })[];
 }
 
@@ -62,11 +62,25 @@ export async function readLayerEntries(stream: ReadableStream<Uint8Array>, layer
   }
 }
 
-/** Every layer of an image, indexed. */
-export async function readImageLayers(image: Image): Promise<LayerEntries[]> {
+/**
+ * Every layer of an image, indexed: by reading it, or by `indexOf` (an index with file digests,
+ * e.g. from the store's cache, handed in by the CLI).
+ */
+export async function readImageLayers(image: Image, indexOf?: (layer: Layer) => Promise<LayerIndex>): Promise<LayerEntries[]> {
   const out: LayerEntries[] = [];
   const layers = await image.layers();
-  for (const [n, layer] of layers.entries()) out.push(await readLayerEntries(await layer.uncompressed(), n, layer));
+  for (const [n, layer] of layers.entries()) {
+    if (!indexOf) {
+      out.push(await readLayerEntries(await layer.uncompressed(), n, layer));
+      continue;
+    }
+    const index = await indexOf(layer);
+    try {
+      out.push({ layer, entries: entriesOfIndex(index, n) });
+    } finally {
+      index.free();
+    }
+  }
   return out;
 }
 

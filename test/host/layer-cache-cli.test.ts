@@ -97,7 +97,7 @@ test('oci: and docker-archive: images share the cache by diffID', () => {
   assert.match(cold.stderr, /\(DIGEST_MISMATCH\)\n$/);
 });
 
-test('diff and export use the cache too; without a store location everything still works', () => {
+test('diff, export and layers use the cache too; without a store location everything still works', () => {
   const home = join(work, 'diffs');
   const run = cli(home);
   const layout = join(work, 'layout-diff');
@@ -107,8 +107,10 @@ test('diff and export use the cache too; without a store location everything sti
   assert.equal(readdirSync(join(home, 'cache', 'layer-index-sha256')).length, 2);
   const tar = join(work, 'export.tar');
   ok(run('export', `oci:${layout}:latest`, '-o', tar));
+  const report = ok(run('layers', '--json', `oci:${layout}:latest`));
   for (const d of layerDigests) rmSync(blobPath(layout, d));
   assert.is(ok(run('diff', '--layer', '0:1', `oci:${layout}:latest`, `oci:${layout}:latest`)), diff, 'diff reads no layer the second time');
+  assert.is(ok(run('layers', '--json', `oci:${layout}:latest`)), report, 'layers reads no layer the second time');
   const env = { ...process.env };
   delete env.LAYERKIT_HOME;
   delete env.HOME;
@@ -116,6 +118,8 @@ test('diff and export use the cache too; without a store location everything sti
   const bare = layerkit(['ls', '-R', `oci:${sample}:latest`], { env });
   assert.is(bare.status, 0, bare.stderr);
   assert.ok(bare.stdout.includes('tmp/newfile'));
+  const uncached = layerkit(['layers', '--json', `oci:${sample}:latest`], { env });
+  assert.is(uncached.stdout, report, 'the report from cached indexes equals the one read from the layers');
 });
 
 test.run();

@@ -8,7 +8,7 @@
 import { analyzeImage, DIVE_DEFAULT_RULES, evaluateRules, parseByteSize, type CiRules } from '../../diff/analysis.ts';
 import { formatTable, humanSize } from '../../image/describe.ts';
 import { LayerkitError, UsageError } from '../../errors.ts';
-import { openImage } from '../resolve.ts';
+import { cachedIndexes, openImage } from '../resolve.ts';
 import { writeJson, writeLine } from '../output.ts';
 import { prepare, type GlobalOptions } from '../setup.ts';
 
@@ -45,7 +45,8 @@ const percent = (x: number | null) => (x === null ? '+Inf' : `${(x * 100).toFixe
 export async function run(reference: string, options: LayersOptions): Promise<void> {
   const rules = options.ci ? rulesOf(options) : undefined;
   await prepare(options);
-  const report = await analyzeImage(await openImage(reference, options));
+  const indexOf = cachedIndexes();
+  const report = await analyzeImage(await openImage(reference, options), indexOf && ((layer) => indexOf(layer, { sha256: true })));
   const results = rules ? evaluateRules(report, rules) : [];
   if (options.json) writeJson({ ...report, ...(rules ? { ci: results } : {}) });
   else {
