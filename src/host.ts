@@ -90,8 +90,17 @@ export interface TreeWriter {
   link(existing: string, path: string): void;
   /** Makes device nodes and FIFOs, all in one go (a host may need a helper program for them). */
   mknod(nodes: { path: string; type: 'char' | 'block' | 'fifo'; major: number; minor: number }[]): void;
-  /** Owner (lchown), then mode (never through a symlink), then times (lutimes). Each part optional. */
-  setMetadata(path: string, meta: { uid?: number; gid?: number; mode?: number; mtime?: { sec: number; nsec: number } }): void;
+  /**
+   * Owner (lchown), then mode (never through a symlink), then times (lutimes). Each part optional.
+   * `notSymlink`: the caller made `path` as something else and nothing can have replaced it since,
+   * so the writer need not look before changing the mode.
+   */
+  setMetadata(path: string, meta: { uid?: number; gid?: number; mode?: number; notSymlink?: boolean; mtime?: { sec: number; nsec: number } }): void;
+  /**
+   * The owner that files and directories made from now on inside `dir` (a directory this process
+   * just made) get, so that a caller can skip chown when it matches; undefined when unknown.
+   */
+  ownerOfNew?(dir: string): { uid: number; gid: number } | undefined;
   /** Sets access and modification times to the nanosecond (not following symlinks), all in one go. */
   setTimesExact(items: { path: string; mtime: { sec: number; nsec: number } }[]): void;
   /** Sets extended attributes (not following symlinks), all in one go. */

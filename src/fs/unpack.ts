@@ -11,7 +11,8 @@
 import { LayerkitError } from '../errors.ts';
 import type { TreeWriter } from '../host.ts';
 import type { Layer } from '../image/types.ts';
-import { indexStack, type StackLayer } from './layer-stack.ts';
+import type { StackLayer } from './layer-stack.ts';
+import { BodySpool } from './unpack-bodies.ts';
 import { cleanName, resolveInRoot, type RootProbe } from './resolve-in-root.ts';
 import { UnionFS, type FsEntry } from './union-fs.ts';
 
@@ -35,23 +36,45 @@ const MAX_MAJOR = 0xfff;
 const MAX_MINOR = 0xfffff;
 const OPAQUE_XATTR = 'trusted.overlay.opaque';
 
-/** The paths of an extraction root, resolved against the live directory (see resolveInRoot). */
+/**
+ * The paths of an extraction root, resolved against the live directory (see resolveInRoot).
+ *
+ * The one thing remembered across entries is which host paths this unpack made directories at
+ * (`mkdir`): those are answered 'dir' without an lstat. That is no cached resolution (symlinks
+ * are read afresh every time) and it stays true: nothing in an unpack ever removes or replaces a
+ * directory it made (mkdirs replaces only a non-directory; symlink, link, mknod and createFile
+ * fail on an existing name), and the staging directory is ours, mode 0700, until it is renamed.
+ */
 class Root {
   readonly probe: RootProbe;
+  readonly #madeDirs = new Set<string>();
   constructor(readonly writer: TreeWriter, readonly dir: string) {
     this.probe = {
       kind: (rel) => {
-        const kind = writer.kind(`${dir}/${rel}`);
+        const at = `${dir}/${rel}`;
+        if (this.#madeDirs.has(at)) return 'dir';
+        const kind = writer.kind(at);
         return kind === 'file' ? 'other' : kind;
       },
       readlink: (rel) => writer.readlink(`${dir}/${rel}`),
     };
   }
 
-  /** The host path where entry `name` goes; computed afresh on every call (no cache). */
+  /** The host path where entry `name` goes; resolved afresh on every call (see above). */
   place(name: string): string {
     const parts = resolveInRoot(this.probe, name);
     return parts.length === 0 ? this.dir : `${this.dir}/${parts.join('/')}`;
+  }
+
+  /** Makes a directory at host path `at` (a place) and remembers that it is one. */
+  mkdir(at: string): void {
+    this.writer.mkdir(at, 0o700);
+    this.#madeDirs.add(at);
+  }
+
+  /** Whether this unpack made a directory at host path `at`. */
+  made(at: string): boolean {
+    return this.#madeDirs.has(at);
   }
 }
 
@@ -63,23 +86,42 @@ interface OverlayMarkers {
   parentMeta: (path: string) => FsEntry;
 }
 
+/** What a view is written with besides the root: the spooled bodies and who owns new files. */
+interface WriteContext {
+  spool: BodySpool;
+  /** The owner a new file or directory gets here (TreeWriter.ownerOfNew); chown is skipped when it matches. */
+  owner: { uid: number; gid: number } | undefined;
+}
+
+/** An entry and the host path it was made at. */
+interface Made {
+  e: FsEntry;
+  at: string;
+}
+
 /** Writes positions `list` of the view into `root`, then the markers, then all metadata. */
-async function writeView(fs: UnionFS, list: number[], root: Root, options: UnpackOptions, markers?: OverlayMarkers): Promise<number> {
+async function writeView(fs: UnionFS, list: number[], root: Root, context: WriteContext, options: UnpackOptions, markers?: OverlayMarkers): Promise<number> {
   const { writer } = root;
   const warn = (m: string) => { warnings++; options.warn?.(m); };
   let warnings = 0;
   const entries = list.map((pos) => fs.entry(pos));
-  const dirsMade: FsEntry[] = [];
-  const mkdirs = (entry: FsEntry) => {
+  // Each entry is resolved once, when it is made, and its metadata is applied at that same place at
+  // the end: a later entry cannot change what the place's parents are (see Root).
+  const dirsMade: Made[] = [];
+  const mkdirs = (entry: FsEntry): Made => {
     const at = root.place(entry.path);
-    const kind = writer.kind(at);
-    if (kind === 'dir') return;
-    if (kind !== undefined) writer.remove(at);
-    writer.mkdir(at, 0o700);
+    if (!root.made(at)) {
+      const kind = writer.kind(at);
+      if (kind !== 'dir') {
+        if (kind !== undefined) writer.remove(at);
+        root.mkdir(at);
+      }
+    }
+    return { e: entry, at };
   };
   // 1. directories, parents first (depth-first order)
-  for (const e of entries) if (e.type === 'dir') { mkdirs(e); dirsMade.push(e); }
-  // 2. file contents, each layer read once in stream order; one body per inode
+  for (const e of entries) if (e.type === 'dir') dirsMade.push(mkdirs(e));
+  // 2. file contents: linked from the spool, else read from the layer in stream order; one body per inode
   const firstOfInode = new Map<number, string>();
   const bodies: number[] = [];
   list.forEach((pos, k) => {
@@ -89,8 +131,19 @@ async function writeView(fs: UnionFS, list: number[], root: Root, options: Unpac
   });
   const offsetOf = (k: number) => fs.stack[fs.union.sourceLayer(list[k]!)]!.index.dataOffset(fs.union.sourceEntry(list[k]!));
   bodies.sort((a, b) => fs.union.sourceLayer(list[a]!) - fs.union.sourceLayer(list[b]!) || offsetOf(a) - offsetOf(b));
+  const filesMade: Made[] = [];
   for (const k of bodies) {
-    const handle = writer.createFile(root.place(entries[k]!.path), 0o600);
+    const at = root.place(entries[k]!.path);
+    filesMade.push({ e: entries[k]!, at });
+    const spooled = context.spool.take(fs.union.sourceLayer(list[k]!), fs.union.sourceEntry(list[k]!));
+    // Moved into place when the place is free: rename never follows or writes through what is at
+    // its destination, and its parents resolve as createFile's do. An occupied place (impossible
+    // here: only directories exist yet, at other names) or a failed rename is left to createFile,
+    // which then fails or writes the body the slow way.
+    if (spooled !== undefined && writer.kind(at) === undefined) {
+      try { writer.rename(spooled, at); continue; } catch { /* below */ }
+    }
+    const handle = writer.createFile(at, 0o600);
     try {
       for await (const chunk of fs.contentChunks(list[k]!)) writer.write(handle, chunk);
     } finally {
@@ -98,7 +151,7 @@ async function writeView(fs: UnionFS, list: number[], root: Root, options: Unpac
     }
   }
   // 3. links, symlinks (verbatim targets) and special files (made in one batch)
-  const made: FsEntry[] = [];
+  const made: Made[] = [];
   const nodes: Parameters<TreeWriter['mknod']>[0] = [];
   const links: [string, FsEntry][] = [];
   list.forEach((pos, k) => {
@@ -113,25 +166,28 @@ async function writeView(fs: UnionFS, list: number[], root: Root, options: Unpac
       return;
     } else if (e.type === 'file') {
       return; // its body was written above
-    } else if (e.type === 'symlink') writer.symlink(e.linkname ?? '', root.place(e.path));
+    }
+    let at: string;
+    if (e.type === 'symlink') writer.symlink(e.linkname ?? '', (at = root.place(e.path)));
     else if (e.type === 'char' || e.type === 'block') {
       if (options.rootless) return void warn(`${e.path}: ${e.type} device skipped (rootless)`);
       if (e.devmajor! > MAX_MAJOR || e.devminor! > MAX_MINOR || e.devmajor! < 0 || e.devminor! < 0) {
         throw new LayerkitError('DEVICE_INVALID', `${e.path}: device number ${e.devmajor}:${e.devminor} is out of range`, { hint: 'the layer is refused' });
       }
-      nodes.push({ path: root.place(e.path), type: e.type, major: e.devmajor!, minor: e.devminor! });
-    } else if (e.type === 'fifo') nodes.push({ path: root.place(e.path), type: 'fifo', major: 0, minor: 0 });
+      nodes.push({ path: (at = root.place(e.path)), type: e.type, major: e.devmajor!, minor: e.devminor! });
+    } else if (e.type === 'fifo') nodes.push({ path: (at = root.place(e.path)), type: 'fifo', major: 0, minor: 0 });
     else return void warn(`${e.path}: entry of an unknown type skipped`);
-    made.push(e);
+    made.push({ e, at });
   });
-  for (const k of bodies) made.push(entries[k]!);
+  for (const m of filesMade) made.push(m);
   if (nodes.length) writer.mknod(nodes.splice(0));
   for (const [first, e] of links) {
     const existing = root.place(first);
     const want = e.type === 'file' ? 'file' : e.type === 'symlink' ? 'symlink' : 'other';
     if (writer.kind(existing) !== want) throw new LayerkitError('HARDLINK_INVALID', `${e.path}: its link target ${first} is not a ${want} in the target directory`, { hint: 'the layer is refused' });
-    writer.link(existing, root.place(e.path));
-    made.push(e);
+    const at = root.place(e.path);
+    writer.link(existing, at);
+    made.push({ e, at });
   }
   const xattrs: Parameters<TreeWriter['setXattrs']>[0] = [];
   // 4. overlayfs markers: whiteouts as 0/0 char devices (parents as the view below has them), opaque dirs
@@ -140,7 +196,7 @@ async function writeView(fs: UnionFS, list: number[], root: Root, options: Unpac
       const parts = cleanName(path);
       for (let n = 1; n < parts.length; n++) {
         const parent = parts.slice(0, n).join('/');
-        if (writer.kind(root.place(parent)) === undefined) { const meta = markers.parentMeta(parent); mkdirs(meta); dirsMade.push(meta); }
+        if (writer.kind(root.place(parent)) === undefined) dirsMade.push(mkdirs(markers.parentMeta(parent)));
       }
       nodes.push({ path: root.place(path), type: 'char', major: 0, minor: 0 });
     }
@@ -149,19 +205,23 @@ async function writeView(fs: UnionFS, list: number[], root: Root, options: Unpac
   if (nodes.length) writer.mknod(nodes);
   // 5. metadata: files and links first, then directories deepest first, the root last
   const exactTimes: Parameters<TreeWriter['setTimesExact']>[0] = [];
-  const apply = (e: FsEntry, at: string) => {
+  const { owner } = context;
+  const apply = ({ e, at }: Made, created: boolean) => {
     if (e.mtime.nsec !== 0) exactTimes.push({ path: at, mtime: e.mtime });
-    writer.setMetadata(at, { ...(options.rootless ? {} : { uid: e.uid, gid: e.gid }), ...(e.type === 'symlink' ? {} : { mode: e.mode }), mtime: e.mtime });
+    // what this unpack made is owned as ownerOfNew said: chown only what differs
+    const chown = !options.rootless && !(created && owner && e.uid === owner.uid && e.gid === owner.gid);
+    // what this unpack made at `at` is still there (see Root), so only its own symlinks are symlinks
+    writer.setMetadata(at, { ...(chown ? { uid: e.uid, gid: e.gid } : {}), ...(e.type === 'symlink' ? {} : { mode: e.mode, notSymlink: created }), mtime: e.mtime });
     for (const [name, value] of e.xattrs ?? []) {
       if (name.startsWith('user.') || (name === 'security.capability' && !options.rootless)) xattrs.push({ path: at, name, value });
       else warn(`${e.path}: xattr ${name} not applied (only user.* and security.capability are)`);
     }
   };
-  for (const e of made) apply(e, root.place(e.path));
+  for (const m of made) apply(m, true);
   // xattrs before times: setting one does not change mtime, but keep the order obvious
   if (xattrs.length) writer.setXattrs(xattrs.splice(0));
-  dirsMade.sort((a, b) => b.path.split('/').length - a.path.split('/').length);
-  for (const e of dirsMade) apply(e, root.place(e.path));
+  dirsMade.sort((a, b) => b.e.path.split('/').length - a.e.path.split('/').length);
+  for (const m of dirsMade) apply(m, root.made(m.at));
   if (xattrs.length) writer.setXattrs(xattrs);
   // last: setting a path's times never changes its parent's, so the order within the batch is free
   if (exactTimes.length) writer.setTimesExact(exactTimes);
@@ -210,10 +270,13 @@ export async function unpackImage(layers: Layer[], dir: string, writer: TreeWrit
   if (writer.kind(target) !== undefined) throw new LayerkitError('TARGET_EXISTS', `${dir} already exists`, { hint: 'unpack into a new directory' });
   const stage = `${target}.layerkit-partial`;
   writer.remove(stage);
-  const stack = await indexStack(layers);
-  writer.mkdir(stage, 0o700);
+  const spool = new BodySpool(writer, `${target}.layerkit-bodies`);
+  const stack: StackLayer[] = [];
   try {
-    const result = options.whiteoutFormat === 'overlayfs' ? await writeOverlay(stack, stage, writer, options) : await writeUnion(stack, stage, writer, options);
+    await spool.indexLayers(layers, stack);
+    writer.mkdir(stage, 0o700);
+    const context: WriteContext = { spool, owner: writer.ownerOfNew?.(stage) };
+    const result = options.whiteoutFormat === 'overlayfs' ? await writeOverlay(stack, stage, writer, context, options) : await writeUnion(stack, stage, writer, context, options);
     writer.rename(stage, target);
     if (result.lowerdirs) result.lowerdirs = result.lowerdirs.map((d) => target + d.slice(stage.length));
     return result;
@@ -221,15 +284,16 @@ export async function unpackImage(layers: Layer[], dir: string, writer: TreeWrit
     writer.remove(stage);
     throw error;
   } finally {
+    spool.remove();
     for (const layer of stack) layer.index.free();
   }
 }
 
-async function writeUnion(stack: StackLayer[], stage: string, writer: TreeWriter, options: UnpackOptions): Promise<UnpackResult> {
+async function writeUnion(stack: StackLayer[], stage: string, writer: TreeWriter, context: WriteContext, options: UnpackOptions): Promise<UnpackResult> {
   const fs = UnionFS.fromStack(stack);
   try {
     const root = new Root(writer, stage);
-    const warnings = await writeView(fs, Array.from({ length: fs.count }, (_, pos) => pos), root, options);
+    const warnings = await writeView(fs, Array.from({ length: fs.count }, (_, pos) => pos), root, context, options);
     const rootMeta = fs.entry(-2);
     writer.setMetadata(stage, { ...(options.rootless ? {} : { uid: rootMeta.uid, gid: rootMeta.gid }), mode: rootMeta.mode, mtime: rootMeta.mtime });
     if (rootMeta.mtime.nsec !== 0) writer.setTimesExact([{ path: stage, mtime: rootMeta.mtime }]);
@@ -239,7 +303,7 @@ async function writeUnion(stack: StackLayer[], stage: string, writer: TreeWriter
   }
 }
 
-async function writeOverlay(stack: StackLayer[], stage: string, writer: TreeWriter, options: UnpackOptions): Promise<UnpackResult> {
+async function writeOverlay(stack: StackLayer[], stage: string, writer: TreeWriter, context: WriteContext, options: UnpackOptions): Promise<UnpackResult> {
   let entries = 0, warnings = 0;
   const lowerdirs: string[] = [];
   for (let layer = 0; layer < stack.length; layer++) {
@@ -253,7 +317,7 @@ async function writeOverlay(stack: StackLayer[], stage: string, writer: TreeWrit
     const markers = overlayMarkers(stack, layer, fs, lowerPaths);
     const parentMeta = (path: string) => fs.entry(fs.union.lookup(path));
     try {
-      warnings += await writeView(fs, mineList, root, options, { ...markers, parentMeta });
+      warnings += await writeView(fs, mineList, root, context, options, { ...markers, parentMeta });
     } finally {
       await fs.close();
     }

@@ -44,7 +44,7 @@ export const nodeTreeWriter: TreeWriter = {
   },
   setMetadata(path, meta) {
     if (meta.uid !== undefined) fs.lchownSync(path, meta.uid, meta.gid ?? 0);
-    if (meta.mode !== undefined && !fs.lstatSync(path).isSymbolicLink()) fs.chmodSync(path, meta.mode);
+    if (meta.mode !== undefined && (meta.notSymlink === true || !fs.lstatSync(path).isSymbolicLink())) fs.chmodSync(path, meta.mode);
     if (meta.mtime) {
       const t = meta.mtime.sec + meta.mtime.nsec / 1e9;
       fs.lutimesSync(path, t, t);
@@ -56,6 +56,13 @@ export const nodeTreeWriter: TreeWriter = {
   },
   setXattrs(items) {
     runBatch(items.map((x) => `setfattr -h -n ${quote(x.name)} -v 0x${Buffer.from(x.value).toString('hex')} -- ${quote(x.path)}`));
+  },
+  ownerOfNew(dir) {
+    // new entries get the process's fsuid, and the directory's group only under a setgid directory
+    // (which the caller's tree may not have: then it is unknown); dir was made by this process,
+    // so its own owner is exactly that fsuid and egid
+    const st = fs.lstatSync(dir);
+    return st.isDirectory() && (st.mode & 0o2000) === 0 ? { uid: st.uid, gid: st.gid } : undefined;
   },
   remove: (path) => fs.rmSync(path, { recursive: true, force: true }),
   rename: (from, to) => fs.renameSync(from, to),

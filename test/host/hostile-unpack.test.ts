@@ -166,6 +166,7 @@ for (const c of cases) {
         assert.not.ok(existsSync(R), 'a refused layer left the target behind');
         assert.not.ok(existsSync(`${R}.layerkit-partial`), 'a refused layer left the staging directory behind');
       } else c.check?.(R, warnings);
+      assert.not.ok(existsSync(`${R}.layerkit-bodies`), 'the spool of file bodies was left behind');
       assert.not.ok(existsSync(`/etc/${HOST_PROBE}`), 'a file reached the host /etc');
       verdicts++;
     } finally {
