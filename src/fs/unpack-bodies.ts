@@ -19,8 +19,11 @@ import { core } from '../core/wasm.ts';
 import type { LayerIndex } from '../core/layer-index.ts';
 import { TarParser } from '../core/tar.ts';
 import type { TreeWriter } from '../host.ts';
-import type { Layer } from '../image/types.ts';
+import type { Layer, Opener } from '../image/types.ts';
 import type { StackLayer } from './layer-stack.ts';
+
+/** Chunks read ahead of the parser (the host's are 1 MiB). */
+const READ_AHEAD = 4;
 
 /** A body still being written: its entry and the stream range of its bytes. */
 interface OpenBody {
@@ -45,7 +48,8 @@ export class BodySpool {
     this.writer.mkdir(this.dir, 0o700);
     for (let layer = 0; layer < layers.length; layer++) {
       this.#spooled.push(new Set());
-      stack.push({ index: await this.#indexLayer(layer, await layers[layer]!.uncompressed()), uncompressed: layers[layer]!.uncompressed });
+      const open = tarOpener(layers[layer]!);
+      stack.push({ index: await this.#indexLayer(layer, await open()), uncompressed: open });
     }
   }
 
@@ -71,7 +75,8 @@ export class BodySpool {
   // The stream is not hashed here: a Layer's `uncompressed()` verifies its diffID as it streams.
   async #indexLayer(layer: number, stream: ReadableStream<Uint8Array>): Promise<LayerIndex> {
     const parser = new TarParser(core(), { index: true, sha256Files: false, hashStream: false });
-    const reader = stream.getReader();
+    // a few chunks of read-ahead, so the next read is under way while this one is parsed and written
+    const reader = stream.pipeThrough(new TransformStream<Uint8Array, Uint8Array>(undefined, { highWaterMark: READ_AHEAD })).getReader();
     const queue: OpenBody[] = [];
     let seen = 0;
     let position = 0;
@@ -108,6 +113,16 @@ export class BodySpool {
       parser.dispose();
     }
   }
+}
+
+/**
+ * How to read a layer's tar, verified once. A blob whose digest equals its diffID is stored
+ * uncompressed (equal sha256, equal bytes): its stored bytes are the tar, and `compressed()`
+ * verifies them against that one digest, where `uncompressed()` would hash the same bytes twice
+ * (once as the blob, once as the tar) behind a decompressor that passes them through.
+ */
+export function tarOpener(layer: Layer): Opener {
+  return layer.digest === layer.diffID ? layer.compressed : layer.uncompressed;
 }
 
 /** Regular files with bytes, stored whole (GNU sparse files are expanded by the reader instead). */

@@ -129,8 +129,10 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
     const inode = fs.union.inode(pos);
     if (!firstOfInode.has(inode)) { firstOfInode.set(inode, entries[k]!.path); bodies.push(k); }
   });
-  const offsetOf = (k: number) => fs.stack[fs.union.sourceLayer(list[k]!)]!.index.dataOffset(fs.union.sourceEntry(list[k]!));
-  bodies.sort((a, b) => fs.union.sourceLayer(list[a]!) - fs.union.sourceLayer(list[b]!) || offsetOf(a) - offsetOf(b));
+  // (layer, offset) read once per body: the comparator runs n log n times
+  const layerOf = new Map(bodies.map((k) => [k, fs.union.sourceLayer(list[k]!)]));
+  const offsetOf = new Map(bodies.map((k) => [k, fs.stack[layerOf.get(k)!]!.index.dataOffset(fs.union.sourceEntry(list[k]!))]));
+  bodies.sort((a, b) => layerOf.get(a)! - layerOf.get(b)! || offsetOf.get(a)! - offsetOf.get(b)!);
   const filesMade: Made[] = [];
   for (const k of bodies) {
     const at = root.place(entries[k]!.path);
