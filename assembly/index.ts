@@ -7,6 +7,6 @@ export { TAR_BUFFER_SIZE, tarCreate, tarReset, tarFeed, tarFinish, tarFree } fro
 export { ENTRY_SIZE, entriesCreate, entriesFree } from './entries';
 export { TREE_ENTRY_SIZE, DIFF_RECORD_SIZE, diffTrees } from './diff';
 export {
-  UNION_RECORD_SIZE, UNION_PATH_RECORD_SIZE, unionReset, unionBeginLayer, unionAddEntries, unionAddTable, unionMerge, unionLookup, unionFind,
+  UNION_RECORD_SIZE, UNION_PATH_RECORD_SIZE, unionReset, unionBeginLayer, unionAddEntries, unionAddTable, unionMerge, unionLookup, unionFind, unionFindMany, UNION_BATCH_STRIDE,
   unionCleanPath, unionRecords, unionPathTable, unionArena, unionRootLayer, unionRootEntry, unionFailedEntry, unionFailedLayer,
 } from './union';

@@ -45,7 +45,11 @@ export function cleanPath(src: usize, len: i32, dst: usize): i32 {
       continue;
     }
     if (out > 0) store<u8>(dst + <usize>(out++), SLASH);
-    memory.copy(dst + <usize>out, src + <usize>start, <usize>n);
+    // in place and nothing dropped so far: the component is where it belongs already. Otherwise
+    // copy by hand: names are short, and V8 runs memory.copy as a call costing ~40 ns each
+    if (dst + <usize>out != src + <usize>start) {
+      for (let k = 0; k < n; k++) store<u8>(dst + <usize>(out + k), load<u8>(src + <usize>(start + k)));
+    }
     out += n;
   }
   return out;

@@ -14,6 +14,7 @@
 //
 //   unionReset(0, 0); unionBeginLayer(); unionAddEntries(ptr, len) ...; unionMerge() → node count
 //   unionLookup(ptr, len) → position in the sorted result, or -1
+import { hashBytes, sameBytes, lookupReset, lookupInsert, lookupFind, lookupMany, LOOKUP_BATCH_STRIDE } from './union-lookup';
 import { cleanPath, classifyPath, comparePaths, parentLength, baseOffset,
   NAME_PLAIN, NAME_WHITEOUT, NAME_OPAQUE, NAME_AUFS_META, PATH_ESCAPE, WHITEOUT_INVALID } from './path';
 
@@ -93,12 +94,6 @@ function reserveRaws(extra: i32): void {
   raws = grow(raws, <usize>rawCount * R_STRIDE, <usize>cap * R_STRIDE); rawCap = cap;
 }
 
-function hashBytes(p: usize, n: i32): u32 {
-  let h: u32 = 0x811c9dc5;
-  for (let i = 0; i < n; i++) h = (h ^ <u32>load<u8>(p + <usize>i)) * 0x01000193;
-  return h ^ (h >>> 15);
-}
-
 function rehash(cap: i32): void {
   if (slots != 0) heap.free(slots);
   slots = heap.alloc(<usize>cap << 2); slotCap = cap;
@@ -119,7 +114,7 @@ function findPath(p: usize, n: i32, h: u32): i32 {
     const v = load<u32>(slots + (<usize>s << 2));
     if (v == 0) return -1;
     const id = <i32>v - 1;
-    if (pf(id, P_HASH) == h && <i32>pf(id, P_LEN) == n && memory.compare(arena + <usize>pf(id, P_OFF), p, <usize>n) == 0) return id;
+    if (pf(id, P_HASH) == h && <i32>pf(id, P_LEN) == n && sameBytes(arena + <usize>pf(id, P_OFF), p, n)) return id;
     s = (s + 1) & mask;
   }
 }
@@ -573,14 +568,18 @@ export function unionMerge(): i32 {
       if (end > load<i32>(prec + O_END)) store<i32>(prec + O_END, end);
     }
   }
+  lookupReset(outCount);
+  for (let pos = 0; pos < outCount; pos++) {
+    const id = load<i32>(out + <usize>pos * UNION_RECORD_SIZE + O_ID);
+    lookupInsert(pf(id, P_HASH), pf(id, P_OFF), <i32>pf(id, P_LEN), pos);
+  }
   return outCount;
 }
 
 /** The position of a cleaned path in the result, or -1 (the root is -2: it has no record). */
 export function unionLookup(ptr: usize, len: i32): i32 {
   if (len == 0) return -2;
-  const id = findPath(ptr, len, hashBytes(ptr, len));
-  return id < 0 ? -1 : <i32>pf(id, P_POS);
+  return lookupFind(arena, ptr, len, hashBytes(ptr, len));
 }
 
 /** Cleans the path at `ptr` in place, then looks it up: a position, -1 absent, -2 the root, -3 it climbs out. */
@@ -589,6 +588,13 @@ export function unionFind(ptr: usize, len: i32): i32 {
   if (n < 0) return -3;
   return unionLookup(ptr, n);
 }
+
+/** `unionFind` for many NUL-separated paths at once: see lookupMany in union-lookup.ts. */
+export function unionFindMany(ptr: usize, len: i32, results: usize): i32 {
+  return lookupMany(arena, ptr, len, results);
+}
+
+export const UNION_BATCH_STRIDE: usize = LOOKUP_BATCH_STRIDE;
 
 /** Cleans a path in place (see path.ts); returns the new length or PATH_ESCAPE. */
 export function unionCleanPath(ptr: usize, len: i32): i32 {

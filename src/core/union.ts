@@ -140,6 +140,49 @@ export class UnionIndex {
     }
     return core.exports.unionFind(core.inputPtr, length);
   }
+
+  /**
+   * `lookup` for many paths in one crossing per few thousand: the paths are joined with NUL and
+   * encoded at once, and the kernel answers them all (see unionFindMany). Results as `lookup`'s.
+   */
+  lookupMany(paths: readonly string[], results = new Int32Array(paths.length)): Int32Array {
+    this.#check();
+    const { core } = this;
+    const x = core.exports;
+    const room = resultsRoom(core);
+    for (let at = 0; at < paths.length; ) {
+      let take = Math.min(BATCH, paths.length - at);
+      for (;;) {
+        const joined = (take === paths.length ? paths : paths.slice(at, at + take)).join('\0');
+        const view = core.bytes(core.inputPtr, core.inputSize);
+        const { read, written } = encoder.encodeInto(joined, view);
+        if (read === joined.length) {
+          const found = x.unionFindMany(core.inputPtr, written, room);
+          if (found === take) {
+            results.set(new Int32Array(x.memory.buffer, room, take), at);
+            break;
+          }
+          // a path held a NUL: no entry can have one (tar names end at NUL), so it is absent
+          for (let k = 0; k < take; k++) results[at + k] = paths[at + k]!.includes('\0') ? -1 : this.lookup(paths[at + k]!);
+          break;
+        }
+        if (take === 1) { results[at] = -1; break; } // longer than the staging area: no such path
+        take = Math.ceil(take / 2);
+      }
+      at += take;
+    }
+    return results;
+  }
+}
+
+/** Paths per unionFindMany call: the results room is BATCH × UNION_BATCH_STRIDE bytes, allocated once per core. */
+const BATCH = 8192;
+const batchRoom = new WeakMap<Core, number>();
+
+function resultsRoom(core: Core): number {
+  let ptr = batchRoom.get(core);
+  if (ptr === undefined) batchRoom.set(core, (ptr = core.exports.alloc(BATCH * Number(core.exports.UNION_BATCH_STRIDE.value))));
+  return ptr;
 }
 
 /** A layer for the merge: entries given one by one, or the address of a LayerIndex table read in place. */

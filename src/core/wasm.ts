@@ -36,6 +36,8 @@ export interface CoreExports {
   unionMerge(): number;
   unionLookup(ptr: number, len: number): number;
   unionFind(ptr: number, len: number): number;
+  unionFindMany(ptr: number, len: number, results: number): number;
+  UNION_BATCH_STRIDE: WebAssembly.Global;
   unionCleanPath(ptr: number, len: number): number;
   unionRecords(): number;
   unionPathTable(): number;

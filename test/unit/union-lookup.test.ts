@@ -1,0 +1,77 @@
+// Lookups in a merged union, one at a time and batched (lookupMany), against a Map built from the
+// union's own path list and a lexical clean written here: every answer must agree, for paths that
+// need cleaning, climb out, straddle the kernel's 16-byte scan blocks, are not ASCII, or hold NUL.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { buildUnion, type UnionInput } from '../../src/core/union.ts';
+import { core } from '../../src/core/wasm.ts';
+import { randomInts, ready } from '../_setup.ts';
+
+test.before(async () => void (await ready()));
+
+/** The answer `lookup` must give: position, -1 absent, -2 the root, -3 climbs out. */
+function expected(byPath: Map<string, number>, path: string): number {
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') { if (!out.length) return -3; out.pop(); } else out.push(part);
+  }
+  return out.length === 0 ? -2 : byPath.get(out.join('/')) ?? -1;
+}
+
+function makeUnion() {
+  const layer: UnionInput[] = [];
+  for (let d = 0; d < 40; d++) {
+    const dir = `usr/share/${'long-directory-name-'.slice(0, d % 20)}d${d}`;
+    layer.push({ type: 'dir', name: `${dir}/` });
+    for (let f = 0; f < 30; f++) layer.push({ type: 'file', name: `${dir}/${f % 3 ? 'f' : 'ünï-'}${'x'.repeat(f)}` });
+  }
+  layer.push({ type: 'file', name: '.hidden' }, { type: 'file', name: 'etc/.wh.gone' }, { type: 'dir', name: 'etc/' });
+  const union = buildUnion(core(), [layer]);
+  const paths = Array.from({ length: union.count }, (_, i) => union.path(i));
+  return { union, paths, byPath: new Map(paths.map((p, i) => [p, i])) };
+}
+
+/** Variants of a stored path that must find it, or not, after cleaning. */
+function variants(path: string, pick: (n: number) => number): string[] {
+  const parts = path.split('/');
+  return [
+    path, `/${path}`, `./${path}`, `${path}/`, `${path}/.`, `${path}//`, parts.join('//'), `${path}/..`,
+    `${parts[0]}/../${path}`, `../${path}`, `${path}/../..`, `${path}x`, path.slice(0, pick(path.length + 1)),
+    `${path}\0`, `/${'/'.repeat(pick(20))}${path}`, `${'./'.repeat(pick(12))}${path}`,
+  ];
+}
+
+test('lookup and lookupMany agree with a Map and a lexical clean', () => {
+  const { union, paths, byPath } = makeUnion();
+  const pick = randomInts(11);
+  const queries = ['', '/', '.', '..', '/..', 'etc', 'etc/gone', '.hidden', './.hidden', '/.hidden/', 'ünï', 'nothing/here'];
+  for (const p of paths) queries.push(...variants(p, pick));
+  const many = union.lookupMany(queries);
+  let found = 0;
+  queries.forEach((q, k) => {
+    const want = expected(byPath, q.includes('\0') ? '\0absent' : q);
+    assert.is(union.lookup(q), want, `lookup(${JSON.stringify(q)})`);
+    assert.is(many[k], want, `lookupMany[${k}] (${JSON.stringify(q)})`);
+    if (want >= 0) found++;
+  });
+  assert.ok(found > paths.length * 4, `most variants find their path (${found})`);
+});
+
+test('lookupMany: any batch size and a batch larger than the staging area', () => {
+  const { union, paths, byPath } = makeUnion();
+  const pick = randomInts(5);
+  for (const size of [0, 1, 2, 17, 8191, 8192, 8193, 20_000]) {
+    const queries = Array.from({ length: size }, () => paths[pick(paths.length)]! + (pick(4) === 0 ? '/' : ''));
+    const got = union.lookupMany(queries);
+    assert.is(got.length, size);
+    queries.forEach((q, k) => assert.is(got[k], expected(byPath, q), `size ${size}, query ${k}`));
+  }
+  // one path longer than the staging area: absent, as lookup says
+  const huge = 'a/'.repeat(core().inputSize);
+  const got = union.lookupMany(['etc', huge, '.hidden']);
+  assert.equal([...got], [byPath.get('etc'), -1, byPath.get('.hidden')]);
+  assert.is(union.lookup(huge), -1);
+});
+
+test.run();
