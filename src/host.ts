@@ -12,12 +12,22 @@ export interface FileInfo {
   isDirectory: boolean;
 }
 
+/** A file read at positions, synchronously: for walking a tar's headers and jumping over its contents. */
+export interface RandomAccessFile {
+  readonly size: number;
+  /** Reads up to `into.length` bytes at `position`; returns how many (0 at the end). */
+  read(into: Uint8Array, position: number): number;
+  close(): void;
+}
+
 export interface Host {
   runtime: RuntimeName;
   env(name: string): string | undefined;
   stat(path: string): Promise<FileInfo>;
   /** The file's bytes from `start` as a stream; opened lazily so a caller can re-open it. */
   openRead(path: string, start?: number): ReadableStream<Uint8Array>;
+  /** The file opened for positioned reads; absent on hosts without files. */
+  openRandomAccess?(path: string): RandomAccessFile;
   /** A runtime gunzip (src/compress/gzip.ts probes it against Go's rules before using it). */
   gunzip?(source: ReadableStream<Uint8Array>): ReadableStream<Uint8Array>;
 
@@ -85,6 +95,11 @@ export interface TreeWriter {
   createFile(path: string, mode: number): number;
   write(handle: number, bytes: Uint8Array): void;
   close(handle: number): void;
+  /**
+   * Sets a new file's mode, then its times (to the precision the host has), through its handle
+   * (no path to resolve), then closes it. Optional: without it, close() and setMetadata() by path.
+   */
+  closeWith?(handle: number, meta: { mode: number; mtime: { sec: number; nsec: number } }): void;
   symlink(target: string, path: string): void;
   /** A hard link to `existing` (a symlink is linked itself, never its target). */
   link(existing: string, path: string): void;

@@ -33,11 +33,24 @@ interface OpenBody {
   handle?: number;
 }
 
-export class BodySpool {
-  /** Per layer, the entries whose bodies are spooled and not yet taken. */
-  #spooled: Set<number>[] = [];
+/** A spooled body: where it is, and whether its entry's mode and times are on it already. */
+export interface SpooledBody {
+  path: string;
+  metadata: boolean;
+}
 
-  constructor(readonly writer: TreeWriter, readonly dir: string) {}
+export class BodySpool {
+  /** Per layer, the entries whose bodies are spooled and not yet taken; true: with their mode and times. */
+  #spooled: Map<number, boolean>[] = [];
+  #owner: { uid: number; gid: number } | undefined;
+
+  /**
+   * With `rootless` (no chown), or where an entry's owner is what a new file gets anyway, the
+   * entry's mode and times are set on the spooled file through its handle (TreeWriter.closeWith),
+   * sparing a chmod and a utimes by path later. Bodies that need a chown get all their metadata
+   * by path at the end, as before: a chown after the chmod would clear setuid and setgid bits.
+   */
+  constructor(readonly writer: TreeWriter, readonly dir: string, readonly rootless = false) {}
 
   /**
    * Indexes every layer (bottom first) into `stack`, reading each uncompressed stream once, and
@@ -46,8 +59,9 @@ export class BodySpool {
   async indexLayers(layers: Layer[], stack: StackLayer[]): Promise<void> {
     this.writer.remove(this.dir);
     this.writer.mkdir(this.dir, 0o700);
+    this.#owner = this.writer.ownerOfNew?.(this.dir);
     for (let layer = 0; layer < layers.length; layer++) {
-      this.#spooled.push(new Set());
+      this.#spooled.push(new Map());
       const open = tarOpener(layers[layer]!);
       stack.push({ index: await this.#indexLayer(layer, await open()), uncompressed: open });
     }
@@ -57,15 +71,29 @@ export class BodySpool {
    * The spooled body of `entry` of `layer`, to be moved into place; undefined when it was not
    * spooled (empty, sparse) or was taken already (each body makes one inode, never two).
    */
-  take(layer: number, entry: number): string | undefined {
-    const set = this.#spooled[layer];
-    if (!set?.delete(entry)) return undefined;
-    return this.#path(layer, entry);
+  take(layer: number, entry: number): SpooledBody | undefined {
+    const spooled = this.#spooled[layer];
+    const metadata = spooled?.get(entry);
+    if (metadata === undefined) return undefined;
+    spooled!.delete(entry);
+    return { path: this.#path(layer, entry), metadata };
   }
 
   /** Removes the spool and whatever is left in it. */
   remove(): void {
     this.writer.remove(this.dir);
+  }
+
+  /** Closes a finished body, with its entry's mode and times when no chown must come after; says which. */
+  #finish(index: LayerIndex, entry: number, handle: number): boolean {
+    const owner = this.#owner;
+    const ownedAsIs = this.rootless || (owner !== undefined && index.uid(entry) === owner.uid && index.gid(entry) === owner.gid);
+    if (!ownedAsIs || !this.writer.closeWith) {
+      this.writer.close(handle);
+      return false;
+    }
+    this.writer.closeWith(handle, { mode: index.mode(entry) & 0o7777, mtime: index.mtime(entry) });
+    return true;
   }
 
   #path(layer: number, entry: number): string {
@@ -99,8 +127,7 @@ export class BodySpool {
           this.writer.write(body.handle, chunk.subarray(Math.max(body.from, start) - start, Math.min(body.to, end) - start));
           if (body.to > end) break;
           queue.shift();
-          this.writer.close(body.handle);
-          this.#spooled[layer]!.add(body.entry);
+          this.#spooled[layer]!.set(body.entry, this.#finish(index, body.entry, body.handle));
         }
       }
       parser.finish();

@@ -93,10 +93,11 @@ interface WriteContext {
   owner: { uid: number; gid: number } | undefined;
 }
 
-/** An entry and the host path it was made at. */
+/** An entry and the host path it was made at; `hasMetadata`: its mode and times are set already (spooled). */
 interface Made {
   e: FsEntry;
   at: string;
+  hasMetadata?: boolean;
 }
 
 /** Writes positions `list` of the view into `root`, then the markers, then all metadata. */
@@ -136,15 +137,20 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   const filesMade: Made[] = [];
   for (const k of bodies) {
     const at = root.place(entries[k]!.path);
-    filesMade.push({ e: entries[k]!, at });
     const spooled = context.spool.take(fs.union.sourceLayer(list[k]!), fs.union.sourceEntry(list[k]!));
     // Moved into place when the place is free: rename never follows or writes through what is at
     // its destination, and its parents resolve as createFile's do. An occupied place (impossible
     // here: only directories exist yet, at other names) or a failed rename is left to createFile,
     // which then fails or writes the body the slow way.
     if (spooled !== undefined && writer.kind(at) === undefined) {
-      try { writer.rename(spooled, at); continue; } catch { /* below */ }
+      try {
+        writer.rename(spooled.path, at);
+        // the entry's own mode and times, the same as fs.entry gives (same layer, same entry)
+        filesMade.push({ e: entries[k]!, at, hasMetadata: spooled.metadata });
+        continue;
+      } catch { /* below */ }
     }
+    filesMade.push({ e: entries[k]!, at });
     const handle = writer.createFile(at, 0o600);
     try {
       for await (const chunk of fs.contentChunks(list[k]!)) writer.write(handle, chunk);
@@ -208,12 +214,16 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   // 5. metadata: files and links first, then directories deepest first, the root last
   const exactTimes: Parameters<TreeWriter['setTimesExact']>[0] = [];
   const { owner } = context;
-  const apply = ({ e, at }: Made, created: boolean) => {
+  const apply = ({ e, at, hasMetadata }: Made, created: boolean) => {
     if (e.mtime.nsec !== 0) exactTimes.push({ path: at, mtime: e.mtime });
+    if (hasMetadata) return applyXattrs(e, at);
     // what this unpack made is owned as ownerOfNew said: chown only what differs
     const chown = !options.rootless && !(created && owner && e.uid === owner.uid && e.gid === owner.gid);
     // what this unpack made at `at` is still there (see Root), so only its own symlinks are symlinks
     writer.setMetadata(at, { ...(chown ? { uid: e.uid, gid: e.gid } : {}), ...(e.type === 'symlink' ? {} : { mode: e.mode, notSymlink: created }), mtime: e.mtime });
+    applyXattrs(e, at);
+  };
+  const applyXattrs = (e: FsEntry, at: string) => {
     for (const [name, value] of e.xattrs ?? []) {
       if (name.startsWith('user.') || (name === 'security.capability' && !options.rootless)) xattrs.push({ path: at, name, value });
       else warn(`${e.path}: xattr ${name} not applied (only user.* and security.capability are)`);
@@ -272,7 +282,7 @@ export async function unpackImage(layers: Layer[], dir: string, writer: TreeWrit
   if (writer.kind(target) !== undefined) throw new LayerkitError('TARGET_EXISTS', `${dir} already exists`, { hint: 'unpack into a new directory' });
   const stage = `${target}.layerkit-partial`;
   writer.remove(stage);
-  const spool = new BodySpool(writer, `${target}.layerkit-bodies`);
+  const spool = new BodySpool(writer, `${target}.layerkit-bodies`, options.rootless === true);
   const stack: StackLayer[] = [];
   try {
     await spool.indexLayers(layers, stack);

@@ -35,6 +35,15 @@ export const nodeTreeWriter: TreeWriter = {
     for (let at = 0; at < bytes.length; ) at += fs.writeSync(handle, bytes, at, bytes.length - at);
   },
   close: (handle) => fs.closeSync(handle),
+  closeWith(handle, meta) {
+    try {
+      fs.fchmodSync(handle, meta.mode);
+      const t = meta.mtime.sec + meta.mtime.nsec / 1e9;
+      fs.futimesSync(handle, t, t);
+    } finally {
+      fs.closeSync(handle);
+    }
+  },
   symlink: (target, path) => fs.symlinkSync(target, path),
   link: (existing, path) => fs.linkSync(existing, path),
   mknod(nodes) {
