@@ -135,14 +135,19 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   const offsetOf = new Map(bodies.map((k) => [k, fs.stack[layerOf.get(k)!]!.index.dataOffset(fs.union.sourceEntry(list[k]!))]));
   bodies.sort((a, b) => layerOf.get(a)! - layerOf.get(b)! || offsetOf.get(a)! - offsetOf.get(b)!);
   const filesMade: Made[] = [];
+  const placed = new Set<string>();
   for (const k of bodies) {
     const at = root.place(entries[k]!.path);
     const spooled = context.spool.take(fs.union.sourceLayer(list[k]!), fs.union.sourceEntry(list[k]!));
     // Moved into place when the place is free: rename never follows or writes through what is at
-    // its destination, and its parents resolve as createFile's do. An occupied place (impossible
-    // here: only directories exist yet, at other names) or a failed rename is left to createFile,
-    // which then fails or writes the body the slow way.
-    if (spooled !== undefined && writer.kind(at) === undefined) {
+    // its destination, and its parents resolve as createFile's do. What the root holds now is
+    // exactly what this unpack made in it (the directories of step 1 and the bodies so far: the
+    // staging directory was made empty and is ours), so a place that is neither is free without
+    // an lstat. An occupied place (impossible: union paths are distinct and no symlink exists yet)
+    // or a failed rename is left to createFile, which then fails or writes the body the slow way.
+    const free = !root.made(at) && !placed.has(at);
+    placed.add(at);
+    if (spooled !== undefined && free) {
       try {
         writer.rename(spooled.path, at);
         // the entry's own mode and times, the same as fs.entry gives (same layer, same entry)
