@@ -3,7 +3,7 @@
 // functions that advance a state machine over them.
 export { SHA256_CONTEXT_SIZE, sha256Init, sha256Update, sha256Final } from './sha256';
 export { INPUT_SIZE, inputPtr, alloc, free } from './memory';
-export { TAR_BUFFER_SIZE, tarCreate, tarReset, tarFeed, tarFinish, tarFree } from './tar';
+export { TAR_BUFFER_SIZE, tarCreate, tarReset, tarFeed, tarFinish, tarFree, tarSkipData } from './tar';
 export { ENTRY_SIZE, entriesCreate, entriesFree } from './entries';
 export { TREE_ENTRY_SIZE, DIFF_RECORD_SIZE, diffTrees } from './diff';
 export {

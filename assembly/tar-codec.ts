@@ -66,24 +66,34 @@ export function isAscii(p: usize, len: usize): bool {
 
 /** Octal with leading/trailing spaces and NULs trimmed (Go's parseOctal); sets numErr on bad input. */
 export function parseOctal(p: usize, len: usize): i64 {
-  let start: usize = 0;
-  let end = len;
-  while (start < end && (load<u8>(p + start) == 0x20 || load<u8>(p + start) == 0)) start++;
-  while (end > start && (load<u8>(p + end - 1) == 0x20 || load<u8>(p + end - 1) == 0)) end--;
-  if (start == end) return 0;
-  end = start + cstrLen(p + start, end - start);
+  // One pass with Go's meaning: trim spaces and NULs at both ends, cut at the first NUL, then
+  // every byte must be an octal digit. So after the digits only a NUL (anything may follow it)
+  // or trailing padding of spaces and NULs may come.
+  let i: usize = 0;
+  while (i < len) {
+    const c = load<u8>(p + i);
+    if (c != 0x20 && c != 0) break;
+    i++;
+  }
   let x: u64 = 0;
-  for (let i = start; i < end; i++) {
+  for (; i < len; i++) {
     const c = <u32>load<u8>(p + i) - 0x30;
-    if (c > 7) {
-      numErr = true;
-      return 0;
-    }
+    if (c > 7) break;
     if (x >> 61 != 0) {
       numErr = true; // ParseUint range error: Go returns the max value and an error
       return -1;
     }
     x = (x << 3) | <u64>c;
+  }
+  if (i < len && load<u8>(p + i) != 0) {
+    // a space ends the number only if nothing but spaces and NULs follow it
+    for (let k = i; k < len; k++) {
+      const c = load<u8>(p + k);
+      if (c != 0x20 && c != 0) {
+        numErr = true;
+        return 0;
+      }
+    }
   }
   return <i64>x;
 }

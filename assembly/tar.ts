@@ -154,6 +154,21 @@ export function tarFeed(ctx: usize, loaded: u32): u32 {
   return (t.event = run(t));
 }
 
+/**
+ * Skips up to `max` bytes of the current entry's data without reading them (a seekable source
+ * jumps ahead by the returned count): only in the middle of an entry's data, with every loaded
+ * byte consumed and nothing being hashed. Returns the bytes skipped (0 when it may not skip).
+ * f64 carries the count: exact to 2^53, and no BigInt at the boundary.
+ */
+export function tarSkipData(ctx: usize, max: f64): f64 {
+  const t = changetype<Tar>(ctx);
+  if (t.state != ST_DATA || t.bufPos != t.bufLen || t.hashingFile != 0 || (t.flags & FLAG_HASH_STREAM) != 0 || !(max > 0)) return 0;
+  const skip = min<u64>(t.remaining, <u64>max);
+  t.remaining -= skip;
+  t.streamPos += skip;
+  return <f64>skip;
+}
+
 function run(t: Tar): u32 {
   for (;;) {
     const state = t.state;

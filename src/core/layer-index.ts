@@ -45,14 +45,20 @@ export class LayerIndex {
   /** Wraps a table the kernel built (see src/core/tar.ts); `table` is the descriptor's address. */
   constructor(readonly core: Core, readonly table: number) {}
 
-  // A view of memory, re-made whenever memory grew (growth detaches the old buffer).
+  // A view of memory, re-made whenever memory grew: growth detaches the old buffer, which then
+  // reads as length 0 (cheaper to test than fetching memory.buffer on every field access).
   private get dv(): DataView {
-    const buffer = this.core.exports.memory.buffer;
-    if (this.#view?.buffer !== buffer) {
+    if (this.#bytes === undefined || this.#bytes.length === 0) {
+      const buffer = this.core.exports.memory.buffer;
       this.#view = new DataView(buffer);
       this.#bytes = new Uint8Array(buffer);
     }
     return this.#view!;
+  }
+  /** A signed 64-bit field as a number (exact below 2^53), without a BigInt per read. */
+  private i64(at: number): number {
+    const dv = this.dv;
+    return dv.getInt32(at + 4, true) * 4294967296 + dv.getUint32(at, true);
   }
   private get u8(): Uint8Array {
     void this.dv;
@@ -109,14 +115,14 @@ export class LayerIndex {
   }
   /** Logical size (sparse files: expanded). */
   size(i: number): number {
-    return Number(this.dv.getBigInt64(this.e(i) + E.size, true));
+    return this.i64(this.e(i) + E.size);
   }
   /** Offset of the entry's first data byte in the uncompressed stream. */
   dataOffset(i: number): number {
-    return Number(this.dv.getBigUint64(this.e(i) + E.dataOffset, true));
+    return this.i64(this.e(i) + E.dataOffset);
   }
   mtimeSec(i: number): number {
-    return Number(this.dv.getBigInt64(this.e(i) + E.mtimeSec, true));
+    return this.i64(this.e(i) + E.mtimeSec);
   }
   mtimeNsec(i: number): number {
     return this.dv.getUint32(this.e(i) + E.mtimeNsec, true);

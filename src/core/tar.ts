@@ -118,6 +118,28 @@ export class TarParser {
     return ended;
   }
 
+  /**
+   * Skips up to `max` bytes of the current entry's data unread, so a seekable source can jump
+   * ahead instead of reading them: only between chunks, in an entry's data, when nothing is being
+   * hashed (no diffID, no file digests). Returns how many bytes the source must skip.
+   */
+  skipData(max: number): number {
+    return this.core.exports.tarSkipData(this.ctx, max);
+  }
+
+  /** Runs the kernel over `length` bytes already written at `bufferPtr`; see feed(). */
+  feedLoaded(length: number): boolean {
+    let event = this.call(length);
+    while (event === TarEvent.Entry || event === TarEvent.Data) event = this.step();
+    if (event === TarEvent.Error) throw this.error();
+    return event === TarEvent.End;
+  }
+
+  /** Where the parser's buffer is (bufferSize bytes): a source may read straight into it. */
+  get bufferPtr(): number {
+    return this.field(S.buffer);
+  }
+
   /** Says the stream ended: End, or Error when it ended inside a header or an entry's data. */
   end(): TarEvent {
     this.#finished = true;

@@ -26,6 +26,7 @@ export interface CoreExports {
   tarReset(ctx: number, flags: number, freshTable: number): void;
   tarFeed(ctx: number, loaded: number): number;
   tarFinish(ctx: number): number;
+  tarSkipData(ctx: number, max: number): number;
   tarFree(ctx: number): void;
   entriesCreate(capacity: number, arena: number, meta: number, digests: number): number;
   entriesFree(table: number): void;

@@ -3,7 +3,8 @@
  */
 import { lstat, mkdir, open, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { execFile, spawn } from 'node:child_process';
-import type { EntryStat, Host } from '../host.ts';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import type { EntryStat, Host, RandomAccessFile } from '../host.ts';
 import { nodeTreeWriter } from './node-tree-writer.ts';
 import { nodeFetch } from './node-fetch.ts';
 import { nodeGunzip } from './node-gunzip.ts';
@@ -61,6 +62,18 @@ function openWrite(path: string, options?: { sync?: boolean; exclusive?: boolean
   });
 }
 
+/** Positioned synchronous reads: a tar walk makes one small read per header, and the thread-pool hop of the async API would cost more than the read. */
+function openRandomAccess(path: string): RandomAccessFile {
+  const fd = openSync(path, 'r');
+  try {
+    const { size } = fstatSync(fd);
+    return { size, read: (into, position) => readSync(fd, into, 0, into.length, position), close: () => closeSync(fd) };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
 export const nodeHost: Host = {
   gunzip: nodeGunzip,
   runtime: detectRuntime(),
@@ -70,6 +83,7 @@ export const nodeHost: Host = {
     return { size: info.size, isFile: info.isFile(), isDirectory: info.isDirectory() };
   },
   openRead,
+  openRandomAccess,
   readFile: async (path) => new Uint8Array(await readFile(path)),
   async writeFile(path, bytes, options) {
     if (!options?.sync) return writeFile(path, bytes);

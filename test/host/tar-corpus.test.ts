@@ -10,13 +10,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { indexLayer, partialIndex } from '../../src/tar/index-layer.ts';
+import { indexTarFile } from '../../src/tar/index-file.ts';
+import type { RandomAccessFile } from '../../src/host.ts';
 import { TarReader } from '../../src/tar/reader.ts';
 import { tarEntryJson, type TarEntryJson } from '../../src/tar/entry-json.ts';
 import { TarError } from '../../src/core/tar-errors.ts';
 import { carriesData } from '../../src/core/tar-types.ts';
 import type { LayerIndex } from '../../src/core/layer-index.ts';
 import { setSha256Backend } from '../../src/digest/backends.ts';
-import { ready, runtime, skip } from '../_setup.ts';
+import { randomInts, ready, runtime, skip } from '../_setup.ts';
 import { layerkit } from '../_cli.ts';
 import { caseBytes, caseStream, corpusPresent, corpusRoot, goDifferences, goReference, tarCases, type TarCase } from '../_tar-corpus.ts';
 
@@ -113,6 +115,72 @@ test('every corpus archive streams as Go reads it (TarReader, 321-byte slices, b
   }
   console.log(`  tar corpus [${runtime}]: ${compared - failures.length}/${compared} archives match Go (streaming)`);
   assert.equal(failures, []);
+});
+
+/** A file in memory for indexTarFile; with `seed`, reads return short counts at random. */
+function memoryFile(bytes: Uint8Array, seed = 0): RandomAccessFile & { reads: number } {
+  const pick = randomInts(seed || 1);
+  return {
+    size: bytes.length, reads: 0,
+    read(into, position) {
+      this.reads++;
+      const n = Math.max(0, Math.min(into.length, bytes.length - position, seed ? 1 + pick(into.length) : into.length));
+      into.set(bytes.subarray(position, position + n));
+      return n;
+    },
+    close() {},
+  };
+}
+
+test('every corpus archive lists as Go lists it by seeking over contents (indexTarFile, as tar ls without --sha256)', async () => {
+  const failures: string[] = [];
+  let compared = 0, totalBytes = 0;
+  for (const c of cases.filter((c) => !c.slow || FAST_ANYWAY.has(c.id))) {
+    const bytes = await caseBytes(c);
+    if (!bytes) continue;
+    const file = memoryFile(bytes, compared % 2 ? compared : 0);
+    let entries: TarEntryJson[], error: TarError | null = null;
+    try {
+      const index = indexTarFile(file);
+      entries = Array.from({ length: index.count }, (_, i) => tarEntryJson(index.header(i)));
+      index.free();
+    } catch (e) {
+      if (!(e instanceof TarError)) throw e;
+      error = e;
+      entries = Array.from({ length: partialIndex(e)!.count }, (_, i) => tarEntryJson(partialIndex(e)!.header(i)));
+    }
+    const go = await goReference(c);
+    const withoutDigests = { ...go, entries: go.entries.map((e) => ({ ...e, sha256: undefined })) };
+    const diff = goDifferences(withoutDigests, entries, error);
+    if (diff.length) failures.push(`${c.id}:\n  ${diff.slice(0, 5).join('\n  ')}`);
+    compared++;
+    totalBytes += bytes.length;
+  }
+  console.log(`  tar corpus [${runtime}]: ${compared - failures.length}/${compared} archives match Go (seeking, ${totalBytes} bytes)`);
+  assert.equal(failures, []);
+  assert.ok(compared >= 200, `only ${compared} archives compared`);
+});
+
+test('indexTarFile jumps over contents: a 64 MiB file costs a few reads', async () => {
+  const { writeTar } = await import('../../src/tar/writer.ts');
+  const body = new Uint8Array(32 << 20);
+  const tar = await writeTar([{ name: 'a.bin', body }, { name: 'dir/', type: 'dir' }, { name: 'dir/b.bin', body }, { name: 'c', body: new Uint8Array(3) }]);
+  const file = memoryFile(tar);
+  const index = indexTarFile(file);
+  assert.equal(Array.from({ length: index.count }, (_, i) => index.path(i)), ['a.bin', 'dir/', 'dir/b.bin', 'c']);
+  assert.equal([index.size(0), index.size(2), index.size(3)], [32 << 20, 32 << 20, 3]);
+  index.free();
+  assert.ok(file.reads <= 4, `${file.reads} reads`);
+  // cut inside the second file's data: the same truncation error as the stream index gives
+  const cut = memoryFile(tar.subarray(0, (48 << 20)));
+  try {
+    indexTarFile(cut);
+    assert.unreachable('a truncated archive must fail');
+  } catch (error) {
+    assert.instance(error, TarError);
+    assert.is((error as TarError).code, 'TAR_TRUNCATED');
+    assert.is(partialIndex(error)!.count, 3);
+  }
 });
 
 // One of each outcome: well-formed, pax/xattrs, sparse, non-UTF-8, header error, data error, gzip-only corpus file.

@@ -9,7 +9,10 @@ import { indexLayer, partialIndex } from '../../tar/index-layer.ts';
 import { tarEntryJson } from '../../tar/entry-json.ts';
 import type { LayerIndex } from '../../core/layer-index.ts';
 import { UsageError } from '../../errors.ts';
-import { openFile } from '../files.ts';
+import { fileError, openFile } from '../files.ts';
+import { host, type RandomAccessFile } from '../../host.ts';
+import { detectCompression } from '../../compress/detect.ts';
+import { indexTarFile } from '../../tar/index-file.ts';
 import { prepare, type GlobalOptions } from '../setup.ts';
 
 interface TarLsOptions extends GlobalOptions {
@@ -22,11 +25,10 @@ const BATCH = 512;
 export async function run(action: string, file: string, options: TarLsOptions): Promise<void> {
   if (action !== 'ls') throw new UsageError('BAD_COMMAND', `unknown tar action "${action}"`, { hint: 'use `layerkit tar ls FILE`' });
   await prepare(options);
-  const stream = await openFile(file);
   let index: LayerIndex;
   let failure: unknown;
   try {
-    index = (await indexLayer(stream, { sha256Files: options.sha256 === true })).index;
+    index = (!options.sha256 && (await indexBySeeking(file))) || (await indexLayer(await openFile(file), { sha256Files: options.sha256 === true })).index;
   } catch (error) {
     const partial = partialIndex(error);
     if (!partial) throw error;
@@ -36,6 +38,30 @@ export async function run(action: string, file: string, options: TarLsOptions): 
   printEntries(index, options);
   index.free();
   if (failure) throw failure;
+}
+
+/**
+ * An uncompressed tar in a regular file is listed from its headers alone, jumping over contents
+ * (bsdtar -t does the same); anything else — compressed, a pipe, a host without positioned reads,
+ * or `--sha256`, which needs every byte — goes through the one-pass stream index.
+ */
+async function indexBySeeking(path: string): Promise<LayerIndex | undefined> {
+  const info = await host().stat(path).catch(() => undefined);
+  const openRandomAccess = host().openRandomAccess;
+  if (!info?.isFile || !openRandomAccess) return undefined;
+  let file: RandomAccessFile;
+  try {
+    file = openRandomAccess(path);
+  } catch (error) {
+    throw fileError(path, error);
+  }
+  try {
+    const head = new Uint8Array(4);
+    file.read(head, 0);
+    return detectCompression(head) === 'none' ? indexTarFile(file) : undefined;
+  } finally {
+    file.close();
+  }
 }
 
 function printEntries(index: LayerIndex, options: TarLsOptions): void {
@@ -55,22 +81,41 @@ const TYPE_CHAR: Record<string, string> = {
   file: '-', hardlink: 'h', symlink: 'l', char: 'c', block: 'b', dir: 'd', fifo: 'p', contiguous: 'C', 'gnu-sparse': 'S', 'pax-global': 'g', other: '?',
 };
 
-/** `drwxr-xr-x root/root         0 2023-11-14 22:13 name` as GNU tar -tv prints it (times in UTC). */
-function listingLine(index: LayerIndex, i: number, sha256: boolean): string {
-  const type = index.type(i);
-  const mode = index.mode(i);
+/** The nine rwx characters of every permission value (with setuid, setgid and sticky), made once. */
+const PERMISSIONS = Array.from({ length: 0o10000 }, (_, mode) => {
   const bits = 'rwxrwxrwx'.split('').map((c, k) => ((mode >> (8 - k)) & 1 ? c : '-'));
   if (mode & 0o4000) bits[2] = bits[2] === 'x' ? 's' : 'S';
   if (mode & 0o2000) bits[5] = bits[5] === 'x' ? 's' : 'S';
   if (mode & 0o1000) bits[8] = bits[8] === 'x' ? 't' : 'T';
+  return bits.join('');
+});
+
+/** `YYYY-MM-DD hh:mm` in UTC; layers repeat the same few times, so the last one is kept. */
+let lastMinute = NaN;
+let lastDate = '';
+function minuteText(sec: number): string {
+  const minute = Math.floor(sec / 60);
+  if (minute !== lastMinute) {
+    const when = new Date(sec * 1000);
+    lastMinute = minute;
+    lastDate = Number.isNaN(when.getTime()) ? String(sec) : when.toISOString().slice(0, 16).replace('T', ' ');
+  }
+  return lastDate;
+}
+
+/** Names print as GNU tar shows them: control characters, quotes and backslashes escaped. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f]/;
+const shown = (name: string) => (NEEDS_ESCAPE.test(name) ? JSON.stringify(name).slice(1, -1) : name);
+
+/** `drwxr-xr-x root/root         0 2023-11-14 22:13 name` as GNU tar -tv prints it (times in UTC). */
+function listingLine(index: LayerIndex, i: number, sha256: boolean): string {
+  const type = index.type(i);
   const owner = `${index.uname(i) || index.uid(i)}/${index.gname(i) || index.gid(i)}`;
   const size = type === 'char' || type === 'block' ? `${index.devmajor(i)},${index.devminor(i)}` : String(index.size(i));
-  const when = new Date(index.mtimeSec(i) * 1000);
-  const date = Number.isNaN(when.getTime()) ? String(index.mtimeSec(i)) : when.toISOString().slice(0, 16).replace('T', ' ');
-  let name = JSON.stringify(index.path(i)).slice(1, -1);
+  let name = shown(index.path(i));
   if (type === 'symlink') name += ` -> ${index.linkname(i)}`;
   if (type === 'hardlink') name += ` link to ${index.linkname(i)}`;
   const digest = sha256 ? index.sha256(i) : undefined;
   const hex = digest ? ' ' + Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('') : '';
-  return `${TYPE_CHAR[type]}${bits.join('')} ${owner} ${size.padStart(Math.max(1, 18 - owner.length))} ${date} ${name}${hex}`;
+  return `${TYPE_CHAR[type]}${PERMISSIONS[index.mode(i) & 0o7777]} ${owner} ${size.padStart(Math.max(1, 18 - owner.length))} ${minuteText(index.mtimeSec(i))} ${name}${hex}`;
 }
