@@ -6,7 +6,8 @@
  * time, and removes the spool at the end (what the merge hid goes with it).
  *
  *   const spool = new BodySpool(writer, 'rootfs.layerkit-bodies');
- *   const stack = await spool.indexLayers(await image.layers());
+ *   const stack: StackLayer[] = [];
+ *   await spool.indexLayers(await image.layers(), stack);
  *   const body = spool.take(layer, entry);   // a spooled file to move, or undefined: read it
  *   spool.remove();
  *

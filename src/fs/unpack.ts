@@ -2,9 +2,10 @@
  * Writes a union view to a directory, safely (`umoci unpack`, `docker export | tar -x`), or each
  * layer as an overlayfs lower directory. Every entry's place is decided by resolveInRoot against
  * what the directory holds at that moment; the tree is staged in `DIR.layerkit-partial` (mode 0700)
- * and renamed to DIR only when complete, so a refused layer leaves nothing behind. Contents are
- * read per layer in stream order; modes, owners and times are applied at the end, directories
- * last and deepest first.
+ * and renamed to DIR only when complete, so a refused layer leaves nothing behind. Each layer is
+ * read once: its file bodies are spooled while it is indexed (unpack-bodies.ts) and moved into
+ * place after the merge. Modes, owners and times are applied at the end, directories last and
+ * deepest first (a spooled body whose owner needs no chown has its mode and times already).
  *
  *   await unpackImage(await image.layers(), 'rootfs', host().treeWriter!(), { rootless: true });
  */
@@ -13,7 +14,8 @@ import type { TreeWriter } from '../host.ts';
 import type { Layer } from '../image/types.ts';
 import type { StackLayer } from './layer-stack.ts';
 import { BodySpool } from './unpack-bodies.ts';
-import { cleanName, resolveInRoot, type RootProbe } from './resolve-in-root.ts';
+import { Root } from './unpack-root.ts';
+import { cleanName } from './resolve-in-root.ts';
 import { UnionFS, type FsEntry } from './union-fs.ts';
 
 export interface UnpackOptions {
@@ -35,48 +37,6 @@ export interface UnpackResult {
 const MAX_MAJOR = 0xfff;
 const MAX_MINOR = 0xfffff;
 const OPAQUE_XATTR = 'trusted.overlay.opaque';
-
-/**
- * The paths of an extraction root, resolved against the live directory (see resolveInRoot).
- *
- * The one thing remembered across entries is which host paths this unpack made directories at
- * (`mkdir`): those are answered 'dir' without an lstat. That is no cached resolution (symlinks
- * are read afresh every time) and it stays true: nothing in an unpack ever removes or replaces a
- * directory it made (mkdirs replaces only a non-directory; symlink, link, mknod and createFile
- * fail on an existing name), and the staging directory is ours, mode 0700, until it is renamed.
- */
-class Root {
-  readonly probe: RootProbe;
-  readonly #madeDirs = new Set<string>();
-  constructor(readonly writer: TreeWriter, readonly dir: string) {
-    this.probe = {
-      kind: (rel) => {
-        const at = `${dir}/${rel}`;
-        if (this.#madeDirs.has(at)) return 'dir';
-        const kind = writer.kind(at);
-        return kind === 'file' ? 'other' : kind;
-      },
-      readlink: (rel) => writer.readlink(`${dir}/${rel}`),
-    };
-  }
-
-  /** The host path where entry `name` goes; resolved afresh on every call (see above). */
-  place(name: string): string {
-    const parts = resolveInRoot(this.probe, name);
-    return parts.length === 0 ? this.dir : `${this.dir}/${parts.join('/')}`;
-  }
-
-  /** Makes a directory at host path `at` (a place) and remembers that it is one. */
-  mkdir(at: string): void {
-    this.writer.mkdir(at, 0o700);
-    this.#madeDirs.add(at);
-  }
-
-  /** Whether this unpack made a directory at host path `at`. */
-  made(at: string): boolean {
-    return this.#madeDirs.has(at);
-  }
-}
 
 /** Extra markers an overlayfs lower directory carries besides its entries. */
 interface OverlayMarkers {
