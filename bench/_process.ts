@@ -6,7 +6,7 @@
  *   commandCase('bsdtar', 'bsdtar', ['-tf', archive])   // a Case for workload().cases()
  */
 import { spawnSync } from 'node:child_process';
-import type { Case } from './_harness.ts';
+import { runtime, type Case } from './_harness.ts';
 
 /** Whether `command` can be run here (looked up on PATH, as the spawn will). */
 export function hasCommand(command: string): boolean {
@@ -28,4 +28,19 @@ export function commandCase(name: string, command: string, args: string[], optio
       if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${String(result.stderr).trim()}`);
     },
   };
+}
+
+const repo = new URL('../', import.meta.url).pathname;
+
+/** The layerkit CLI as users start it on the runtime being measured: the built bin on Node, the sources on Deno and Bun. */
+export function layerkitCommand(): [string, string[]] {
+  if (runtime === 'deno') return [`${repo}node_modules/.bin/deno`, ['run', '-A', `${repo}src/bin.ts`]];
+  if (runtime === 'bun') return [`${repo}node_modules/.bin/bun`, [`${repo}src/bin.ts`]];
+  return [process.execPath, [`${repo}bin/layerkit.js`]];
+}
+
+/** A layerkit CLI run, timed as one process (start-up included), like the peer programs. */
+export function layerkitCase(name: string, args: string[], note = `layerkit CLI on ${runtime}, process`): Case {
+  const [command, prefix] = layerkitCommand();
+  return { ...commandCase(name, command, [...prefix, ...args]), note };
 }

@@ -12,7 +12,8 @@ import { indexLayer } from '../src/tar/index-layer.ts';
 import { TarParser } from '../src/core/tar.ts';
 import { core } from '../src/core/wasm.ts';
 import { nodeHost } from '../src/runtime/node.ts';
-import { commandCase } from './_process.ts';
+import { commandCase, layerkitCase } from './_process.ts';
+import { indexTarFile } from '../src/tar/index-file.ts';
 import type { Case } from './_harness.ts';
 
 export const benchDir = new URL('../build/bench/', import.meta.url).pathname;
@@ -101,6 +102,20 @@ export async function tarListCases(path: string, entries: number): Promise<Case[
         parser.dispose();
       },
     },
+    {
+      name: 'layerkit (seeking)', note: 'indexTarFile: headers read, contents jumped over',
+      run: () => {
+        const file = nodeHost.openRandomAccess!(path);
+        try {
+          const index = indexTarFile(file);
+          expect('layerkit (seeking)', index.count);
+          index.free();
+        } finally {
+          file.close();
+        }
+      },
+    },
+    layerkitCase('layerkit tar ls', ['tar', 'ls', path]),
     {
       name: 'tar-stream', note: 'extract(), bodies resumed',
       run: () => new Promise<void>((resolve, reject) => {

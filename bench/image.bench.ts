@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { MiB, runtime, workload, type Case } from './_harness.ts';
-import { commandCase } from './_process.ts';
+import { commandCase, layerkitCommand } from './_process.ts';
 import { init } from '../src/mod.ts';
 import { openImage } from '../src/cli/resolve.ts';
 import { inspectImage } from '../src/image/describe.ts';
@@ -25,13 +25,6 @@ const root = new URL('../build/bench/image/', import.meta.url).pathname;
 const layout = join(root, 'layout');
 const LAYER_BYTES = 200 * MiB;
 const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
-const repo = new URL('../', import.meta.url).pathname;
-/** The CLI on the runtime being measured: the built bin on Node, the sources on Deno and Bun. */
-function cli(): [string, string[]] {
-  if (runtime === 'deno') return [`${repo}node_modules/.bin/deno`, ['run', '-A', `${repo}src/bin.ts`]];
-  if (runtime === 'bun') return [`${repo}node_modules/.bin/bun`, [`${repo}src/bin.ts`]];
-  return [process.execPath, [`${repo}bin/layerkit.js`]];
-}
 
 /** One layer of ~200 MiB (half random, half text-like, so gzip has work both ways), gzip level 6. */
 async function ensureLayout(): Promise<void> {
@@ -74,7 +67,7 @@ export default workload(import.meta, {
     mkdirSync(out, { recursive: true });
     const lkArchive = join(out, 'layerkit.tar');
     const skArchive = join(out, 'skopeo.tar');
-    const [command, prefix] = cli();
+    const [command, prefix] = layerkitCommand();
     const cases: Case[] = [
       {
         name: 'inspect, cold (verify digest + diffID)',

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (dist/, built by `npm ci` through the prepare script).
-import '../dist/bin.js';
+// Runs the bundled CLI (dist/bundle/, built by `npm ci` through the prepare script).
+import '../dist/bundle/bin.js';

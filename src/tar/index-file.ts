@@ -16,7 +16,7 @@ import { core } from '../core/wasm.ts';
  * Bytes read per step. Small enough that a header followed by a large file wastes little, large
  * enough that runs of small files (most of a layer's entries) come in few reads.
  */
-const READ_SIZE = 64 * 1024;
+const READ_SIZE = 32 * 1024;
 
 /**
  * The LayerIndex of the tar in `file` (the caller closes the file). A malformed archive throws the
