@@ -23,8 +23,8 @@ import type { TreeWriter } from '../host.ts';
 import type { Layer, Opener } from '../image/types.ts';
 import type { StackLayer } from './layer-stack.ts';
 
-/** Chunks read ahead of the parser (the host's are 1 MiB). */
-const READ_AHEAD = 4;
+/** Chunks read ahead of the parser (the host's are 1 MiB, so at most 16 MiB held): reads overlap the writes. */
+const READ_AHEAD = 16;
 
 /** A body still being written: its entry and the stream range of its bytes. */
 interface OpenBody {
