@@ -21,6 +21,8 @@ export interface Case {
   name: string;
   /** One timed run; it must do the whole job (all `bytes` of the workload). */
   run: () => unknown | Promise<unknown>;
+  /** Untimed set-up before every run (e.g. removing the previous run's output). */
+  before?: () => unknown | Promise<unknown>;
   /** Why this case cannot run here (printed as a skip instead of a figure). */
   skip?: string;
   /** Shown beside the figure, e.g. "one-shot" or "SHA-NI". */
@@ -81,11 +83,12 @@ export const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1
  * Warm-up runs of every case, then `runs` rounds that time each case once, in turn: on a shared
  * machine a burst of other load then slows one run of every case instead of all runs of one.
  */
-export async function timeInterleaved(runs: Array<() => unknown>, { runs: rounds, warmup }: RunOptions): Promise<number[][]> {
-  for (const run of runs) for (let i = 0; i < warmup; i++) await run();
+export async function timeInterleaved(runs: Array<() => unknown>, { runs: rounds, warmup }: RunOptions, befores: Array<(() => unknown) | undefined> = []): Promise<number[][]> {
+  for (const [i, run] of runs.entries()) for (let k = 0; k < warmup; k++) { await befores[i]?.(); await run(); }
   const times: number[][] = runs.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (const [i, run] of runs.entries()) {
+      await befores[i]?.();
       const t0 = performance.now();
       await run();
       times[i]!.push(performance.now() - t0);
@@ -106,7 +109,7 @@ export function runtimeVersion(): string {
 export async function runWorkload(w: Workload, options: RunOptions): Promise<RunResult> {
   const cases = await w.cases(options);
   const timed = cases.filter((c) => !c.skip);
-  const times = await timeInterleaved(timed.map((c) => c.run), options);
+  const times = await timeInterleaved(timed.map((c) => c.run), options, timed.map((c) => c.before));
   const rate = (ms: number) => (w.bytes ? mbps(w.bytes, ms) : undefined);
   const results: CaseResult[] = cases.map((c) => {
     if (c.skip) return { name: c.name, note: c.note, skipped: c.skip };
