@@ -10,6 +10,7 @@ import { LayerkitError } from '../errors.ts';
 import { gunzipStream, gzipStream } from './gzip.ts';
 import { outputLimit, type DecompressLimits } from './limits.ts';
 import { zstdDecompress } from './zstd.ts';
+import { byobReader, resumeBytes } from '../streams.ts';
 
 export type { DecompressLimits } from './limits.ts';
 
@@ -17,6 +18,8 @@ export type Compression = 'gzip' | 'zstd' | 'none';
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+
+const PEEK_CHUNK = 1 << 20;
 
 const startsWith = (bytes: Uint8Array, magic: number[]) => magic.every((b, i) => bytes[i] === b);
 
@@ -28,6 +31,20 @@ export function detectCompression(head: Uint8Array): Compression {
 
 /** Reads enough of `source` to see its magic, and returns the stream with those bytes put back. */
 async function peek(source: ReadableStream<Uint8Array>, want: number): Promise<{ head: Uint8Array; stream: ReadableStream<Uint8Array> }> {
+  const byob = byobReader(source);
+  if (byob) {
+    // a byte stream (a file) stays one, so its consumer can keep reading into one buffer
+    let buffer = new ArrayBuffer(PEEK_CHUNK);
+    let have = 0;
+    while (have < want) {
+      const { done, value } = await byob.read(new Uint8Array(buffer, have, buffer.byteLength - have));
+      if (done || !value) break;
+      buffer = value.buffer as ArrayBuffer;
+      have += value.length;
+    }
+    const first = new Uint8Array(buffer, 0, have);
+    return { head: first.slice(0, want), stream: resumeBytes(byob, first) };
+  }
   const reader = source.getReader();
   const chunks: Uint8Array[] = [];
   let have = 0;

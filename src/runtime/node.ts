@@ -22,24 +22,31 @@ const READ_CHUNK = 1 << 20;
 function openRead(path: string, start = 0): ReadableStream<Uint8Array> {
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   let position = start;
-  return new ReadableStream<Uint8Array>({
+  const source: UnderlyingByteSource = {
     type: 'bytes',
     async pull(controller) {
       handle ??= await open(path, 'r');
-      const buffer = new Uint8Array(READ_CHUNK);
-      const { bytesRead } = await handle.read(buffer, 0, READ_CHUNK, position);
+      // A BYOB reader's buffer is filled in place (see borrowedChunks in src/streams.ts); anyone
+      // else gets a fresh 1 MiB chunk
+      const request = controller.byobRequest;
+      const view = request?.view;
+      const target = view ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : new Uint8Array(READ_CHUNK);
+      const { bytesRead } = await handle.read(target, 0, target.length, position);
       if (bytesRead === 0) {
         await handle.close();
         controller.close();
+        request?.respond(0);
         return;
       }
       position += bytesRead;
-      controller.enqueue(buffer.subarray(0, bytesRead));
+      if (request) request.respond(bytesRead);
+      else controller.enqueue(target.subarray(0, bytesRead));
     },
     async cancel() {
       await handle?.close();
     },
-  });
+  };
+  return new ReadableStream(source) as ReadableStream<Uint8Array>;
 }
 
 function openWrite(path: string, options?: { sync?: boolean; exclusive?: boolean }): WritableStream<Uint8Array> {

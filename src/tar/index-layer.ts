@@ -13,6 +13,7 @@ import { TarParser } from '../core/tar.ts';
 import { TarError } from '../core/tar-errors.ts';
 import { core } from '../core/wasm.ts';
 import { releaseStream } from './release.ts';
+import { borrowedChunks } from '../streams.ts';
 
 export interface IndexLayerOptions {
   /** Compute the sha256 of every regular file's content (default: off). */
@@ -41,21 +42,19 @@ export async function indexLayer(source: ReadableStream<Uint8Array>, options: In
   // the tar kernel in the same WASM call that parses the chunk.
   const nativeHasher = currentSha256Backend() === 'native' ? await createHasher('sha256', 'native') : undefined;
   const parser = new TarParser(core(), { index: true, sha256Files: options.sha256Files ?? false, hashStream: !nativeHasher });
-  const reader = stream.getReader();
   try {
-    // Keep hashing past the end of the archive: the diffID covers trailing bytes too.
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      parser.feed(value);
-      nativeHasher?.update(value);
+    // Keep hashing past the end of the archive: the diffID covers trailing bytes too. Chunks are
+    // borrowed (a file is read into one reused buffer): both consumers are done with each at once.
+    for await (const chunk of borrowedChunks(stream)) {
+      parser.feed(chunk);
+      nativeHasher?.update(chunk);
     }
     const finished = parser.finish();
     const diffID = nativeHasher ? nativeHasher.digest() : finished.diffID;
     return { index: parser.index, diffID: formatDigest('sha256', diffID), size: finished.size, compression };
   } catch (error) {
     if (error instanceof TarError) Object.assign(error, { partial: parser.index });
-    await releaseStream(reader, error);
+    if (!stream.locked) await releaseStream(stream.getReader(), error);
     throw error;
   } finally {
     parser.dispose();

@@ -1,0 +1,106 @@
+// Byte-stream plumbing: resumeBytes and borrowedChunks must hand over every byte in order, whether
+// the consumer reads with its own buffer (BYOB) or takes chunks, whatever the buffer sizes, and
+// decompressedStream must keep a byte source a byte stream (so a file is read into one buffer).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { borrowedChunks, byobReader, resumeBytes } from '../../src/streams.ts';
+import { decompressedStream } from '../../src/compress/detect.ts';
+import { randomBytes, randomInts } from '../_setup.ts';
+
+/** A byte stream over `data` that fills BYOB requests (at most `most` bytes each) or enqueues copies. */
+function byteSource(data: Uint8Array, most: number, counters = { pulls: 0, cancelled: false }) {
+  let at = 0;
+  const source: UnderlyingByteSource = {
+    type: 'bytes',
+    pull(controller) {
+      counters.pulls++;
+      const request = controller.byobRequest;
+      if (at >= data.length) {
+        controller.close();
+        request?.respond(0);
+        return;
+      }
+      if (request?.view) {
+        const n = Math.min(most, request.view.byteLength, data.length - at);
+        new Uint8Array(request.view.buffer, request.view.byteOffset, n).set(data.subarray(at, at + n));
+        at += n;
+        request.respond(n);
+      } else {
+        const n = Math.min(most, data.length - at);
+        controller.enqueue(data.slice(at, at + n));
+        at += n;
+      }
+    },
+    cancel() {
+      counters.cancelled = true;
+    },
+  };
+  return new ReadableStream(source) as ReadableStream<Uint8Array>;
+}
+
+async function collect(stream: ReadableStream<Uint8Array>, chunkSize?: number): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of borrowedChunks(stream, chunkSize)) parts.push(chunk.slice());
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+test('borrowedChunks reads a byte stream into one reused buffer, any sizes', async () => {
+  const data = randomBytes(300_001, 3);
+  const pick = randomInts(9);
+  for (let round = 0; round < 20; round++) {
+    const most = 1 + pick(70_000);
+    const size = 1 + pick(90_000);
+    assert.equal(await collect(byteSource(data, most), size), data, `most ${most}, size ${size}`);
+  }
+  // a plain (non-byte) stream: chunks as they come
+  const plain = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(data.subarray(0, 5)); c.enqueue(data.subarray(5)); c.close(); } });
+  assert.equal(await collect(plain), data);
+});
+
+test('resumeBytes serves the first chunk, then the source, to BYOB and default readers alike', async () => {
+  const data = randomBytes(200_000, 5);
+  const pick = randomInts(4);
+  for (let round = 0; round < 20; round++) {
+    const split = pick(data.length + 1);
+    const source = byteSource(data.subarray(split), 1 + pick(50_000));
+    const resumed = resumeBytes(byobReader(source)!, data.slice(0, split));
+    if (round % 2) assert.equal(await collect(resumed, 1 + pick(80_000)), data, `byob, split ${split}`);
+    else {
+      const parts: Uint8Array[] = [];
+      const reader = resumed.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
+      assert.equal(Uint8Array.from(parts.flatMap((p) => [...p])), data, `default reader, split ${split}`);
+    }
+  }
+});
+
+test('resumeBytes passes a cancel on to the source', async () => {
+  const counters = { pulls: 0, cancelled: false };
+  const resumed = resumeBytes(byobReader(byteSource(randomBytes(10_000, 1), 100, counters))!);
+  const reader = resumed.getReader({ mode: 'byob' });
+  await reader.read(new Uint8Array(64));
+  await reader.cancel('enough');
+  assert.ok(counters.cancelled);
+});
+
+test('decompressedStream keeps an uncompressed byte source a byte stream, with every byte', async () => {
+  const data = randomBytes(100_000, 8);
+  const { compression, stream } = await decompressedStream(byteSource(data, 7_000));
+  assert.is(compression, 'none');
+  assert.ok(byobReader(stream), 'a byte stream');
+});
+
+test('decompressedStream of a byte source: the same bytes for none and gzip', async () => {
+  const data = randomBytes(100_000, 8);
+  const plain = await decompressedStream(byteSource(data, 3_000));
+  assert.equal(await collect(plain.stream, 10_000), data);
+  const gz = new Uint8Array(await new Response(new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer());
+  const unzipped = await decompressedStream(byteSource(gz, 2_000));
+  assert.is(unzipped.compression, 'gzip');
+  assert.equal(await collect(unzipped.stream), data);
+});
+
+test.run();
