@@ -41,12 +41,14 @@ export interface IndexOptions {
  */
 export async function indexStack(layers: Layer[], options: IndexOptions = {}): Promise<StackLayer[]> {
   const out: StackLayer[] = [];
-  const sha256 = options.sha256 ?? false;
-  for (const layer of layers) {
-    const index = options.indexOf ? await options.indexOf(layer, { sha256 }) : await indexVerifiedStream(await layer.uncompressed(), options);
-    out.push({ index, uncompressed: layer.uncompressed });
-  }
+  for (const layer of layers) out.push(await indexStackLayer(layer, options));
   return out;
+}
+
+/** One layer of a stack, indexed as indexStack does it. */
+export async function indexStackLayer(layer: Layer, options: IndexOptions = {}): Promise<StackLayer> {
+  const index = options.indexOf ? await options.indexOf(layer, { sha256: options.sha256 ?? false }) : await indexVerifiedStream(await layer.uncompressed(), options);
+  return { index, uncompressed: layer.uncompressed };
 }
 
 /** The LayerIndex of an uncompressed tar stream whose digest its source verifies. */

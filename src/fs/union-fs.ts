@@ -15,6 +15,7 @@ import type { Image } from '../image/types.ts';
 import { LayerCursor } from './content.ts';
 import { indexStack, mergeStack, type IndexSource, type StackLayer } from './layer-stack.ts';
 import { MAX_SYMLINK_HOPS } from './resolve-in-root.ts';
+import { indexStackFor } from './stack-cut.ts';
 
 export type FsEntryType = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'other';
 
@@ -48,6 +49,11 @@ export interface UnionFSOptions {
   sha256?: boolean;
   /** Where layer indexes come from (default: each layer read once), e.g. the store's cache. */
   indexOf?: IndexSource;
+  /**
+   * Only this path and what is under it must be right: layers below the first one (from the top)
+   * that hides everything lower there are not read (see stack-cut.ts). Other paths may be wrong.
+   */
+  under?: string;
 }
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
@@ -69,6 +75,10 @@ export class UnionFS {
       }
       const stack = await indexStack([layers[n]!], options);
       return new UnionFS(stack, mergeStack(stack), n);
+    }
+    if (options.under !== undefined) {
+      const { stack, from } = await indexStackFor(layers, options.under, options);
+      return new UnionFS(stack, mergeStack(stack), from);
     }
     return UnionFS.fromStack(await indexStack(layers, options));
   }

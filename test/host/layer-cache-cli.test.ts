@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { layerkit } from '../_cli.ts';
+import { cutImage } from '../_cut-image.ts';
 import { ready } from '../_setup.ts';
 
 test.before(async () => void (await ready()));
@@ -120,6 +121,20 @@ test('diff, export and layers use the cache too; without a store location everyt
   assert.ok(bare.stdout.includes('tmp/newfile'));
   const uncached = layerkit(['layers', '--json', `oci:${sample}:latest`], { env });
   assert.is(uncached.stdout, report, 'the report from cached indexes equals the one read from the layers');
+});
+
+test('ls PATH reads only the layers above the one that decides PATH (top-down cut)', async () => {
+  const layout = join(work, 'cut');
+  const digests = await cutImage(layout);
+  const full = ok(cli(join(work, 'cut-full'))('ls', '-R', '--json', `oci:${layout}:latest`)).split('\n').filter((l) => l.startsWith('{"path":"etc/'));
+  const run = cli(join(work, 'cut-home'));
+  rmSync(blobPath(layout, digests[0]!));
+  const etc = ok(run('ls', '-R', '--json', `oci:${layout}:latest`, 'etc'));
+  assert.equal(etc.trim().split('\n'), full, 'etc as the full union shows it, with layer 0 absent');
+  assert.equal(etc.trim().split('\n').map((l) => JSON.parse(l).path), ['etc/hostname']);
+  const usr = run('ls', `oci:${layout}:latest`, 'usr/bin');
+  assert.is(usr.status, 1, 'usr/bin needs layer 0');
+  assert.match(usr.stderr, /\(BLOB_UNKNOWN\)\n$/);
 });
 
 test.run();

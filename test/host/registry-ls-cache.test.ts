@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { cliCommand, layerkit, type CliResult } from '../_cli.ts';
 import { registryUnavailable, startRegistry, type TestRegistry } from '../_registry.ts';
 import { skip } from '../_setup.ts';
+import { cutImage } from '../_cut-image.ts';
 
 const sample = new URL('../../sample/oci', import.meta.url).pathname;
 const home = mkdtempSync(join(tmpdir(), 'layerkit-registry-ls-'));
@@ -112,6 +113,19 @@ check('ls docker://[::1]:PORT/… streams each layer once, the second ls none, c
   assert.is(JSON.parse(inspect.stdout).Manifest.digest, top);
   assert.equal(layerFetches(mark), [0, 0], 'inspect streams no layer');
   assert.equal(storedLayers(), [], 'ls, cat and inspect store no remote layer as a blob');
+});
+
+check('a first ls docker://… PATH streams only the layers above the one that decides PATH', async () => {
+  const layout = join(home, 'cut');
+  const digests = await cutImage(layout);
+  const pushed = layerkit(['push', `oci:${layout}:latest`, `docker://${registry!.host}/team/cut:v1`, '--tls-verify=false'], { env });
+  assert.is(pushed.status, 0, pushed.stderr);
+  const fetches = (from: number) => digests.map((d) => proxy!.requests.slice(from).filter((r) => r === `GET /v2/team/cut/blobs/${d}`).length);
+  const mark = proxy!.requests.length;
+  const etc = await run('ls', `docker://[::1]:${proxy!.port}/team/cut:v1`, 'etc', '--tls-verify=false');
+  assert.is(etc.status, 0, etc.stderr);
+  assert.match(etc.stdout, / L1 etc\/hostname\n$/);
+  assert.equal(fetches(mark), [0, 1, 1], 'layer 0 (under the opaque etc) is not streamed');
 });
 
 check('a zone id ([fe80::1%eth0]) is not a docker reference: refused, nothing sent', async () => {

@@ -64,7 +64,9 @@ export async function run(reference: string, path: string | undefined, options: 
     if (!Number.isInteger(layer) || layer < 0) throw new UsageError('BAD_OPTION', `--layer ${options.layer}: not a layer number`, { hint: 'layers are numbered from 0, bottom first' });
   }
   await prepare(options);
-  const fs = await UnionFS.open(await openImage(reference, options), { ...(layer !== undefined ? { layer } : {}), sha256: options.sha256 === true, indexOf: cachedIndexes() });
+  // With a PATH, layers below the first one (from the top) that hides everything lower there are not read.
+  const only = layer === undefined && path !== undefined ? { under: path } : {};
+  const fs = await UnionFS.open(await openImage(reference, options), { ...(layer !== undefined ? { layer } : {}), ...only, sha256: options.sha256 === true, indexOf: cachedIndexes() });
   const print = (e: FsEntry) => (options.json ? writeJson(lsJson(e)) : writeLine(textLine(e, options.sha256 === true)));
   const target = path ?? '';
   const recursive = options.R === true || options.recursive === true;
