@@ -7,6 +7,7 @@
  */
 import { type Algorithm, type Digest, formatDigest } from './digest.ts';
 import { createHasher, type Hasher, type Sha256Backend } from './backends.ts';
+import { borrowedChunks } from '../streams.ts';
 
 export interface DigestResult {
   digest: Digest;
@@ -49,12 +50,9 @@ export async function digestStream(
 ): Promise<DigestResult> {
   const hasher = await createHasher(algorithm, backend);
   let size = 0;
-  const reader = source.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    hasher.update(value);
-    size += value.length;
+  for await (const chunk of borrowedChunks(source)) {
+    hasher.update(chunk);
+    size += chunk.length;
   }
   return { digest: formatDigest(algorithm, hasher.digest()), size };
 }
