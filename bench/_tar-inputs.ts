@@ -14,6 +14,7 @@ import { core } from '../src/core/wasm.ts';
 import { nodeHost } from '../src/runtime/node.ts';
 import { commandCase, layerkitCase } from './_process.ts';
 import { indexTarFile } from '../src/tar/index-file.ts';
+import { borrowedChunks } from '../src/streams.ts';
 import type { Case } from './_harness.ts';
 
 export const benchDir = new URL('../build/bench/', import.meta.url).pathname;
@@ -95,7 +96,7 @@ export async function tarListCases(path: string, entries: number): Promise<Case[
       name: 'layerkit (no diffID)', note: 'kernel index only',
       run: async () => {
         const parser = new TarParser(core(), { index: true, hashStream: false });
-        for await (const chunk of nodeHost.openRead(path) as unknown as AsyncIterable<Uint8Array>) parser.feed(chunk);
+        for await (const chunk of borrowedChunks(nodeHost.openRead(path))) parser.feed(chunk);
         parser.finish();
         expect('layerkit (no diffID)', parser.index.count);
         parser.index.free();

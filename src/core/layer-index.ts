@@ -96,7 +96,10 @@ export class LayerIndex {
     return this.u8.slice(off, off + this.dv.getUint32(e + E.pathLen, true));
   }
   path(i: number): string {
-    return utf8.decode(this.pathBytes(i));
+    // decoded straight from memory: decode() copies into the string before anything can grow it
+    const e = this.e(i);
+    const off = this.t(T.arena) + this.dv.getUint32(e + E.pathOff, true);
+    return utf8.decode(this.u8.subarray(off, off + this.dv.getUint32(e + E.pathLen, true)));
   }
   typeflag(i: number): number {
     return this.dv.getUint8(this.e(i) + E.typeflag);
@@ -150,6 +153,15 @@ export class LayerIndex {
   }
   gname(i: number): string {
     return utf8.decode(this.gnameBytes(i));
+  }
+  /**
+   * Which entry of the index's shared name table holds entry i's user (`uname`) or group (`gname`)
+   * name: equal ids, equal names. -1 when the name is the entry's own (a pax record). Lets a
+   * caller listing a finished index decode each distinct name once.
+   */
+  nameId(i: number, which: 'uname' | 'gname'): number {
+    const n = this.dv.getUint16(this.e(i) + (which === 'uname' ? E.uname : E.gname), true);
+    return n === NAME_IN_META ? -1 : n;
   }
   devmajor(i: number): number {
     const d = this.item(i, M.device);

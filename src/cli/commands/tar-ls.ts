@@ -107,10 +107,22 @@ function minuteText(sec: number): string {
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f]/;
 const shown = (name: string) => (NEEDS_ESCAPE.test(name) ? JSON.stringify(name).slice(1, -1) : name);
 
+/** User and group names decoded once per distinct name (the index is finished: ids are stable). */
+const names = new WeakMap<LayerIndex, Map<number, string>>();
+function ownerName(index: LayerIndex, i: number, which: 'uname' | 'gname'): string {
+  const id = index.nameId(i, which);
+  if (id < 0) return which === 'uname' ? index.uname(i) : index.gname(i);
+  let known = names.get(index);
+  if (!known) names.set(index, (known = new Map()));
+  let name = known.get(id);
+  if (name === undefined) known.set(id, (name = which === 'uname' ? index.uname(i) : index.gname(i)));
+  return name;
+}
+
 /** `drwxr-xr-x root/root         0 2023-11-14 22:13 name` as GNU tar -tv prints it (times in UTC). */
 function listingLine(index: LayerIndex, i: number, sha256: boolean): string {
   const type = index.type(i);
-  const owner = `${index.uname(i) || index.uid(i)}/${index.gname(i) || index.gid(i)}`;
+  const owner = `${ownerName(index, i, 'uname') || index.uid(i)}/${ownerName(index, i, 'gname') || index.gid(i)}`;
   const size = type === 'char' || type === 'block' ? `${index.devmajor(i)},${index.devminor(i)}` : String(index.size(i));
   let name = shown(index.path(i));
   if (type === 'symlink') name += ` -> ${index.linkname(i)}`;
