@@ -121,11 +121,16 @@ export interface WriteOptions {
   onLayer?: (digest: string, status: 'exists' | 'copied') => void;
 }
 
-/** Streams `stream` to `path` through a temporary file renamed at the end, so `path` is never half-written. */
+/**
+ * Streams `stream` to `path` through a temporary file renamed at the end, so `path` never names a
+ * half-written archive. Not fsynced, as docker save and skopeo do not: an archive is an export
+ * that is made again after a power cut, and the fsync cost ~1 s per 200 MiB here. The store,
+ * which must survive one, syncs every blob (src/store/layout-store.ts).
+ */
 async function writeFileAtomically(path: string, stream: ReadableStream<Uint8Array>): Promise<void> {
   const temp = `${path}.layerkit-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.partial`;
   try {
-    await stream.pipeTo(need('openWrite')(temp, { sync: true }));
+    await stream.pipeTo(need('openWrite')(temp));
     await need('rename')(temp, path);
   } catch (error) {
     await need('remove')(temp).catch(() => {});
