@@ -119,8 +119,12 @@ test('diff, export and layers use the cache too; without a store location everyt
   const bare = layerkit(['ls', '-R', `oci:${sample}:latest`], { env });
   assert.is(bare.status, 0, bare.stderr);
   assert.ok(bare.stdout.includes('tmp/newfile'));
-  const uncached = layerkit(['layers', '--json', `oci:${sample}:latest`], { env });
+  // a store that cannot be created (below a regular file): no cache, same answers
+  const noStore = { ...process.env, LAYERKIT_HOME: '/dev/null/layerkit' };
+  const uncached = layerkit(['layers', '--json', `oci:${sample}:latest`], { env: noStore });
+  assert.is(uncached.status, 0, uncached.stderr);
   assert.is(uncached.stdout, report, 'the report from cached indexes equals the one read from the layers');
+  assert.is(ok(layerkit(['ls', '-R', `oci:${sample}:latest`], { env: noStore })), bare.stdout);
 });
 
 test('ls PATH reads only the layers above the one that decides PATH (top-down cut)', async () => {
