@@ -12,7 +12,7 @@
  *
  *   const plain = await gunzipStream(file);    const gz = gzipStream(plain);
  */
-import { Inflate } from 'pako';
+import type { Inflate } from 'pako';
 import { LayerkitError } from '../errors.ts';
 import { host } from '../host.ts';
 import { typedErrors } from './limits.ts';
@@ -32,13 +32,18 @@ export function pakoGunzip(): TransformStream<Uint8Array, Uint8Array> {
   let avail = () => 0;
   let state: 'start' | 'member' | 'between' = 'start';
   let out: TransformStreamDefaultController<Uint8Array> | undefined;
+  let Pako: typeof import('pako') | undefined;
   const begin = () => {
-    inflate = new Inflate({ windowBits: 15 + 16 });
+    inflate = new Pako!.Inflate({ windowBits: 15 + 16 });
     inflate.onStart = (strm) => void (avail = () => (strm as unknown as { avail_in: number }).avail_in);
     inflate.onData = (chunk) => out!.enqueue(chunk); // pako allocates a fresh output buffer after each call
     state = 'member';
   };
   return new TransformStream({
+    // loaded on first use: only workerd gunzips with pako, and every CLI start would pay for it
+    async start() {
+      Pako = await import('pako');
+    },
     transform(chunk, controller) {
       out = controller;
       let input = chunk;

@@ -7,7 +7,6 @@
  *
  *   const h = await createHasher('sha256'); h.update(bytes); formatDigest('sha256', h.digest())
  */
-import { createSHA512 } from 'hash-wasm';
 import { core } from '../core/wasm.ts';
 import { WasmSha256 } from '../core/sha256.ts';
 import { LayerkitError } from '../errors.ts';
@@ -58,6 +57,7 @@ export async function createHasher(algorithm: Algorithm, backend?: Sha256Backend
   }
   // hash-wasm compiles WebAssembly from bytes, which workerd forbids; the native hash works there.
   if (nativeHash) return nativeHash('sha512');
+  const { createSHA512 } = await import('hash-wasm'); // loaded only here: a CLI start would pay for it
   const sha512 = await createSHA512();
   return { update: (data) => sha512.update(data), digest: () => sha512.digest('binary') };
 }
