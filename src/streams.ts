@@ -10,6 +10,8 @@ export function mapErrors(
   map: (error: unknown) => unknown,
   strategy?: QueuingStrategy<Uint8Array>,
 ): ReadableStream<Uint8Array> {
+  const byob = strategy === undefined ? byobReader(source) : undefined;
+  if (byob) return resumeBytes(byob, undefined, map);
   const reader = source.getReader();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -37,12 +39,13 @@ export function byobReader(stream: ReadableStream<Uint8Array>): ReadableStreamBY
 const CHUNK = 1 << 20;
 
 /**
- * A byte stream that yields `first` (if any), then what `reader` reads. A BYOB consumer's buffer
+ * A byte stream that yields `first` (if any), then what `reader` reads (its errors through
+ * `mapError` when given). A BYOB consumer's buffer
  * is handed straight to the source, so a file read this way fills the consumer's one buffer over
  * and over: no 1 MiB allocation (and its page faults) per chunk, which costs 3× the time of the
  * read itself on Node.
  */
-export function resumeBytes(reader: ReadableStreamBYOBReader, first?: Uint8Array): ReadableStream<Uint8Array> {
+export function resumeBytes(reader: ReadableStreamBYOBReader, first?: Uint8Array, mapError?: (error: unknown) => unknown): ReadableStream<Uint8Array> {
   let pending = first && first.length > 0 ? first : undefined;
   const source: UnderlyingByteSource = {
     type: 'bytes',
@@ -62,7 +65,13 @@ export function resumeBytes(reader: ReadableStreamBYOBReader, first?: Uint8Array
         return;
       }
       const target = request?.view ? new Uint8Array(request.view.buffer, request.view.byteOffset, request.view.byteLength) : new Uint8Array(CHUNK);
-      const { done, value } = await reader.read(target);
+      let result: ReadableStreamReadResult<Uint8Array<ArrayBuffer>>;
+      try {
+        result = await reader.read(target);
+      } catch (error) {
+        throw mapError ? mapError(error) : error;
+      }
+      const { done, value } = result;
       if (done) {
         controller.close();
         // the request's buffer went to the source with the read: answer with the view it gave back
@@ -79,23 +88,32 @@ export function resumeBytes(reader: ReadableStreamBYOBReader, first?: Uint8Array
 }
 
 /**
- * The chunks of `stream`, each valid only until the next one is asked for: a byte stream is read
- * into one reused buffer (see resumeBytes), any other stream chunk by chunk as it comes.
+ * The chunks of `stream`, each valid only until the next one is asked for. A byte stream is read
+ * into two buffers by turns (see resumeBytes): while the caller works on one chunk the next read
+ * is already filling the other, and no chunk is allocated. Any other stream is read chunk by chunk
+ * as it comes.
  */
 export async function* borrowedChunks(stream: ReadableStream<Uint8Array>, size = CHUNK): AsyncGenerator<Uint8Array> {
   const byob = byobReader(stream);
   if (byob) {
-    let buffer = new Uint8Array(size);
+    let spare = new ArrayBuffer(size);
+    let next: Promise<ReadableStreamReadResult<Uint8Array<ArrayBuffer>>> | undefined = byob.read(new Uint8Array(new ArrayBuffer(size)));
     try {
-      for (;;) {
-        const { done, value } = await byob.read(buffer);
-        if (done || !value) return;
-        yield value;
-        buffer = new Uint8Array(value.buffer, 0, value.buffer.byteLength);
+      while (next) {
+        const result: ReadableStreamReadResult<Uint8Array<ArrayBuffer>> = await next;
+        next = undefined;
+        if (result.done || !result.value) return;
+        // start the next read into the other buffer before handing this one out
+        next = byob.read(new Uint8Array(spare));
+        yield result.value;
+        spare = result.value.buffer;
       }
     } finally {
+      // a read still under way when the caller stopped early ends with the lock's release
+      next?.catch(() => {});
       byob.releaseLock();
     }
+    return;
   }
   const reader = stream.getReader();
   try {

@@ -84,7 +84,9 @@ export function blobLayer(source: BlobSource, d: Descriptor, diffID: Digest): La
     compressed,
     uncompressed: async () => {
       let blobError: unknown;
-      const { stream } = await decompressedStream(recordErrors(await compressed(), (e) => (blobError = e)));
+      const { compression, stream } = await decompressedStream(recordErrors(await compressed(), (e) => (blobError = e)));
+      // an uncompressed blob whose digest is its diffID: checking the digest checked the diffID
+      if (compression === 'none' && d.digest === diffID) return stream;
       return typedErrors(verified(stream, diffID, undefined, `layer ${d.digest} (diffID)`), d.digest, () => blobError);
     },
   };

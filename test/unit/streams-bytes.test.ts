@@ -5,6 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { borrowedChunks, byobReader, resumeBytes } from '../../src/streams.ts';
 import { decompressedStream } from '../../src/compress/detect.ts';
+import { verified } from '../../src/image/verify.ts';
+import { digestBytes } from '../../src/digest/stream.ts';
 import { randomBytes, randomInts } from '../_setup.ts';
 
 /** A byte stream over `data` that fills BYOB requests (at most `most` bytes each) or enqueues copies. */
@@ -60,6 +62,27 @@ test('borrowedChunks reads a byte stream into one reused buffer, any sizes', asy
   assert.equal(await collect(plain), data);
 });
 
+test('borrowedChunks: a caller that stops early (a read still under way) can then cancel the stream', async () => {
+  const counters = { pulls: 0, cancelled: false };
+  const stream = byteSource(randomBytes(500_000, 2), 10_000, counters);
+  let seen = 0;
+  for await (const chunk of borrowedChunks(stream, 4096)) {
+    seen += chunk.length;
+    if (seen > 20_000) break;
+  }
+  assert.ok(!stream.locked, 'the lock is released');
+  await stream.cancel('done');
+  assert.ok(counters.cancelled);
+  // and when the caller throws
+  const again = byteSource(randomBytes(50_000, 2), 1_000);
+  try {
+    for await (const _ of borrowedChunks(again)) throw new Error('stop');
+  } catch (error) {
+    assert.is((error as Error).message, 'stop');
+  }
+  assert.ok(!again.locked);
+});
+
 test('resumeBytes serves the first chunk, then the source, to BYOB and default readers alike', async () => {
   const data = randomBytes(200_000, 5);
   const pick = randomInts(4);
@@ -84,6 +107,30 @@ test('resumeBytes passes a cancel on to the source', async () => {
   await reader.read(new Uint8Array(64));
   await reader.cancel('enough');
   assert.ok(counters.cancelled);
+});
+
+test('verified() over a byte source: the bytes when they match, a typed error when not, for BYOB and default readers', async () => {
+  const data = randomBytes(300_000, 12);
+  const digest = await digestBytes(data);
+  const codeOf = async (stream: ReadableStream<Uint8Array>, byob: boolean) => {
+    try {
+      if (byob) return await collect(stream, 50_000);
+      const parts: Uint8Array[] = [];
+      const reader = stream.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value.slice());
+      return Uint8Array.from(parts.flatMap((p) => [...p]));
+    } catch (error) {
+      return (error as { code?: string }).code;
+    }
+  };
+  const flipped = data.slice();
+  flipped[123_456]! ^= 1;
+  for (const byob of [true, false]) {
+    assert.equal(await codeOf(verified(byteSource(data, 20_000), digest, data.length), byob), data);
+    assert.is(await codeOf(verified(byteSource(flipped, 20_000), digest, data.length), byob), 'DIGEST_MISMATCH');
+    assert.is(await codeOf(verified(byteSource(data.subarray(1), 20_000), digest, data.length), byob), 'SIZE_MISMATCH');
+    assert.is(await codeOf(verified(byteSource(data, 20_000), digest, data.length - 1), byob), 'SIZE_MISMATCH');
+  }
 });
 
 test('decompressedStream keeps an uncompressed byte source a byte stream, with every byte', async () => {
