@@ -6,7 +6,6 @@ import { execFile, spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { EntryStat, Host, RandomAccessFile } from '../host.ts';
 import { nodeTreeWriter } from './node-tree-writer.ts';
-import { nodeFetch } from './node-fetch.ts';
 import { nodeGunzip } from './node-gunzip.ts';
 import { detectRuntime } from './probe.ts';
 
@@ -125,7 +124,8 @@ export const nodeHost: Host = {
   readlink: (path) => readlink(path),
   spawn: runProgram,
   // Node's global fetch costs a core at ~50 MB/s; Deno's and Bun's are native and fast.
-  ...(detectRuntime() === 'node' ? { fetch: nodeFetch } : {}),
+  // (loaded on first use: node:http costs ~20 ms of start-up, and most commands never fetch)
+  ...(detectRuntime() === 'node' ? { fetch: async (input: string, init?: RequestInit) => (await import('./node-fetch.ts')).nodeFetch(input, init) } : {}),
   lstatEntry,
   xattrsUnder,
   treeWriter: () => nodeTreeWriter,

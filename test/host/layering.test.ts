@@ -36,7 +36,7 @@ const RANK: Record<string, number> = {
   'errors.ts': 0, 'host.ts': 0, 'version.ts': 0, 'wasm.d.ts': 0,
   core: 1, digest: 2, tar: 2, compress: 2, image: 3, formats: 3, store: 3, fs: 4, diff: 4,
   registry: 5, container: 6, build: 6, server: 7, cli: 8, runtime: 8,
-  'configure.ts': 9, 'mod.ts': 9, 'node.ts': 10, 'workers.ts': 10, 'bin.ts': 11, 'streams.ts': 0,
+  'configure.ts': 9, 'mod.ts': 9, 'node.ts': 10, 'node-setup.ts': 10, 'workers.ts': 10, 'bin.ts': 11, 'streams.ts': 0,
 };
 const unitOf = (file: string) => file.split('/')[0]!;
 
