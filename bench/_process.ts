@@ -17,13 +17,13 @@ export function hasCommand(command: string): boolean {
  * A case that runs `command args` once per timed run and fails loudly on a non-zero exit (a
  * benchmark of a command that errored out would be a fast lie). Output is discarded.
  */
-export function commandCase(name: string, command: string, args: string[], options: { cwd?: string; note?: string } = {}): Case {
+export function commandCase(name: string, command: string, args: string[], options: { cwd?: string; note?: string; env?: NodeJS.ProcessEnv } = {}): Case {
   return {
     name,
     note: options.note ?? `${command} (external process)`,
     skip: hasCommand(command) ? undefined : `${command} is not installed (scripts/install-system-deps.sh)`,
     run: () => {
-      const result = spawnSync(command, args, { cwd: options.cwd, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+      const result = spawnSync(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
       if (result.error) throw result.error;
       if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${String(result.stderr).trim()}`);
     },
@@ -40,7 +40,7 @@ export function layerkitCommand(): [string, string[]] {
 }
 
 /** A layerkit CLI run, timed as one process (start-up included), like the peer programs. */
-export function layerkitCase(name: string, args: string[], note = `layerkit CLI on ${runtime}, process`): Case {
+export function layerkitCase(name: string, args: string[], options: { note?: string; env?: NodeJS.ProcessEnv } = {}): Case {
   const [command, prefix] = layerkitCommand();
-  return { ...commandCase(name, command, [...prefix, ...args]), note };
+  return { ...commandCase(name, command, [...prefix, ...args], { env: options.env }), note: options.note ?? `layerkit CLI on ${runtime}, process` };
 }

@@ -6,7 +6,7 @@
  *   const tar = await ensureTar('layer-1g', layerEntries(100_000, 1));
  *   const cases = await tarListCases(tar);
  */
-import { createReadStream, existsSync, mkdirSync, openSync, closeSync, writeSync, renameSync, readFileSync } from 'node:fs';
+import { createReadStream, statSync, existsSync, mkdirSync, openSync, closeSync, writeSync, renameSync, readFileSync } from 'node:fs';
 import { tarStream, type TarWriteEntry } from '../src/tar/writer.ts';
 import { indexLayer } from '../src/tar/index-layer.ts';
 import { TarParser } from '../src/core/tar.ts';
@@ -15,7 +15,8 @@ import { nodeHost } from '../src/runtime/node.ts';
 import { commandCase, layerkitCase } from './_process.ts';
 import { indexTarFile } from '../src/tar/index-file.ts';
 import { borrowedChunks } from '../src/streams.ts';
-import type { Case } from './_harness.ts';
+import { workload, type Case } from './_harness.ts';
+import { init } from '../src/mod.ts';
 
 export const benchDir = new URL('../build/bench/', import.meta.url).pathname;
 
@@ -160,4 +161,20 @@ export async function tarListCases(path: string, entries: number): Promise<Case[
     commandCase('bsdtar -tvf', 'bsdtar', ['-tvf', path]),
     commandCase('GNU tar -tvf', 'tar', ['-tvf', path]),
   ];
+}
+
+/** The tar index workload over `path`: figures of the index printed, then every list case timed. */
+export function tarIndexWorkload(meta: ImportMeta, name: string, title: string, path: string) {
+  return workload(meta, {
+    name,
+    title,
+    bytes: statSync(path).size,
+    ratio: ['layerkit tar ls', 'bsdtar -tvf'],
+    async cases() {
+      await init();
+      const figures = await indexFigures(path);
+      console.log(`  index: ${figures.entries} entries, ${figures.usedBytes} bytes used (${((figures.usedBytes - figures.pathBytes) / figures.entries).toFixed(1)} B/entry + ${figures.pathBytes} path bytes), WASM memory ${figures.wasmBytes} bytes`);
+      return tarListCases(path, figures.entries);
+    },
+  });
 }

@@ -6,26 +6,21 @@
  *
  *   node --import tsx bench/ls-cache.bench.ts --runs 3      or     npm run bench -- ls-cache
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { workload, type Case } from './_harness.ts';
-import { layerkitCommand } from './_process.ts';
+import { layerkitCase } from './_process.ts';
 
 const layout = new URL('../build/bench/image/layout', import.meta.url).pathname;
 const home = mkdtempSync(join(tmpdir(), 'layerkit-bench-ls-'));
 process.on('exit', () => rmSync(home, { recursive: true, force: true }));
 
 function lsCase(name: string, note: string, args: string[], env: NodeJS.ProcessEnv, before?: () => void): Case {
-  const [command, prefix] = layerkitCommand();
   return {
-    name, note, ...(before ? { before } : {}),
+    ...layerkitCase(name, ['ls', ...args, `oci:${layout}:v1`], { note, env }),
+    ...(before ? { before } : {}),
     ...(existsSync(join(layout, 'index.json')) ? {} : { skip: 'no build/bench/image/layout yet: run `npm run bench -- image` once to make it' }),
-    run: () => {
-      const result = spawnSync(command, [...prefix, 'ls', ...args, `oci:${layout}:v1`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-      if (result.status !== 0) throw new Error(`layerkit ls exited ${result.status}: ${String(result.stderr).trim()}`);
-    },
   };
 }
 

@@ -5,23 +5,10 @@
  *
  *   node --import tsx bench/tar-index-small.bench.ts --runs 3
  */
-import { init } from '../src/mod.ts';
 import { statSync } from 'node:fs';
-import { workload } from './_harness.ts';
-import { ensureTar, indexFigures, layerEntries, tarListCases } from './_tar-inputs.ts';
+import { ensureTar, layerEntries, tarIndexWorkload } from './_tar-inputs.ts';
 
 const FILES = 200_000;
 const path = await ensureTar('tar-index-200k-small', layerEntries(FILES, 2, 1024));
 
-export default workload(import.meta, {
-  name: 'tar-index-small',
-  title: `List/index a tar of ${FILES} small files (${(statSync(path).size / 2 ** 20).toFixed(0)} MiB)`,
-  bytes: statSync(path).size,
-  ratio: ['layerkit tar ls', 'bsdtar -tvf'],
-  async cases() {
-    await init();
-    const figures = await indexFigures(path);
-    console.log(`  index: ${figures.entries} entries, ${figures.usedBytes} bytes used (${((figures.usedBytes - figures.pathBytes) / figures.entries).toFixed(1)} B/entry + ${figures.pathBytes} path bytes), WASM memory ${figures.wasmBytes} bytes`);
-    return tarListCases(path, figures.entries);
-  },
-});
+export default tarIndexWorkload(import.meta, 'tar-index-small', `List/index a tar of ${FILES} small files (${(statSync(path).size / 2 ** 20).toFixed(0)} MiB)`, path);

@@ -4,27 +4,77 @@
  *   mapErrors(decoder, (e) => e instanceof LayerkitError ? e : new LayerkitError('X', String(e)))
  */
 
+/**
+ * What a pass-through does on the way: it sees each chunk as it goes by, then the end, and it can
+ * rename the source's errors. A hook that throws errors the stream (a chunk hook also cancels the
+ * source: nobody wants the rest).
+ */
+export interface Tap {
+  chunk?(chunk: Uint8Array): void | Promise<void>;
+  end?(): void | Promise<void>;
+  mapError?(error: unknown): unknown;
+}
+
+/**
+ * `source` passed through `tap`. A byte stream (a file) stays one, so its consumer can keep
+ * reading into one buffer (see resumeBytes); any other stream is passed on chunk by chunk.
+ */
+export function passThrough(source: ReadableStream<Uint8Array>, tap: Tap, strategy?: QueuingStrategy<Uint8Array>): ReadableStream<Uint8Array> {
+  const byob = strategy === undefined ? byobReader(source) : undefined;
+  return byob ? resumeBytes(byob, undefined, tap) : resumeChunks(source.getReader(), [], tap, strategy);
+}
+
 /** Passes `source` through unchanged; an error it raises is replaced by whatever `map` returns. */
 export function mapErrors(
   source: ReadableStream<Uint8Array>,
   map: (error: unknown) => unknown,
   strategy?: QueuingStrategy<Uint8Array>,
 ): ReadableStream<Uint8Array> {
-  const byob = strategy === undefined ? byobReader(source) : undefined;
-  if (byob) return resumeBytes(byob, undefined, map);
-  const reader = source.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch (e) {
-        throw map(e);
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  }, strategy);
+  return passThrough(source, { mapError: map }, strategy);
+}
+
+/**
+ * Reads the first `want` bytes of `source` (at least one chunk) and returns them with the whole
+ * stream, those bytes put back; errors, the first read's too, go through `mapError`.
+ */
+export async function peekStream(
+  source: ReadableStream<Uint8Array>, want: number, mapError: (error: unknown) => unknown = (e) => e,
+): Promise<{ head: Uint8Array; stream: ReadableStream<Uint8Array> }> {
+  const byob = byobReader(source);
+  try {
+    if (byob) {
+      let buffer = new ArrayBuffer(CHUNK);
+      let have = 0;
+      do {
+        const { done, value } = await byob.read(new Uint8Array(buffer, have, buffer.byteLength - have));
+        // the read took the buffer: its bytes come back with the result, even at the end
+        if (value) buffer = value.buffer as ArrayBuffer;
+        if (done || !value) break;
+        have += value.length;
+      } while (have < want);
+      const first = new Uint8Array(buffer, 0, have);
+      return { head: first.slice(0, want), stream: resumeBytes(byob, first, { mapError }) };
+    }
+    const reader = source.getReader();
+    const chunks: Uint8Array[] = [];
+    let have = 0;
+    do {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      have += value.length;
+    } while (have < want);
+    const head = new Uint8Array(Math.min(have, want));
+    let filled = 0;
+    for (const chunk of chunks) {
+      if (filled >= head.length) break;
+      head.set(chunk.subarray(0, head.length - filled), filled);
+      filled += chunk.length;
+    }
+    return { head, stream: resumeChunks(reader, chunks, { mapError }) };
+  } catch (error) {
+    throw mapError(error);
+  }
 }
 
 /** The BYOB reader of `stream` when it is a byte stream (files are), else undefined; the stream is locked only on success. */
@@ -38,14 +88,47 @@ export function byobReader(stream: ReadableStream<Uint8Array>): ReadableStreamBY
 
 const CHUNK = 1 << 20;
 
+/** Reads one result through `tap`: errors renamed, the end checked, a chunk seen (or the source cancelled). */
+async function readTapped<T extends Uint8Array>(read: () => Promise<ReadableStreamReadResult<T>>, cancel: (reason: unknown) => Promise<void>, tap: Tap): Promise<ReadableStreamReadResult<T>> {
+  let result: ReadableStreamReadResult<T>;
+  try {
+    result = await read();
+  } catch (error) {
+    throw tap.mapError ? tap.mapError(error) : error;
+  }
+  if (result.done) await tap.end?.();
+  else if (tap.chunk) {
+    try {
+      await tap.chunk(result.value);
+    } catch (error) {
+      await cancel(error).catch(() => {});
+      throw error;
+    }
+  }
+  return result;
+}
+
+/** A stream that yields the `first` chunks, then what `reader` reads through `tap`. */
+export function resumeChunks(reader: ReadableStreamDefaultReader<Uint8Array>, first: Uint8Array[] = [], tap: Tap = {}, strategy?: QueuingStrategy<Uint8Array>): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = first.shift();
+      if (next) return controller.enqueue(next);
+      const { done, value } = await readTapped(() => reader.read(), (reason) => reader.cancel(reason), tap);
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, strategy);
+}
+
 /**
- * A byte stream that yields `first` (if any), then what `reader` reads (its errors through
- * `mapError` when given). A BYOB consumer's buffer
- * is handed straight to the source, so a file read this way fills the consumer's one buffer over
- * and over: no 1 MiB allocation (and its page faults) per chunk, which costs 3× the time of the
- * read itself on Node.
+ * A byte stream that yields `first` (if any), then what `reader` reads through `tap`. A BYOB
+ * consumer's buffer is handed straight to the source, so a file read this way fills the
+ * consumer's one buffer over and over: no 1 MiB allocation (and its page faults) per chunk, which
+ * costs 3× the time of the read itself on Node.
  */
-export function resumeBytes(reader: ReadableStreamBYOBReader, first?: Uint8Array, mapError?: (error: unknown) => unknown): ReadableStream<Uint8Array> {
+export function resumeBytes(reader: ReadableStreamBYOBReader, first?: Uint8Array, tap: Tap = {}): ReadableStream<Uint8Array> {
   let pending = first && first.length > 0 ? first : undefined;
   const source: UnderlyingByteSource = {
     type: 'bytes',
@@ -65,13 +148,7 @@ export function resumeBytes(reader: ReadableStreamBYOBReader, first?: Uint8Array
         return;
       }
       const target = request?.view ? new Uint8Array(request.view.buffer, request.view.byteOffset, request.view.byteLength) : new Uint8Array(CHUNK);
-      let result: ReadableStreamReadResult<Uint8Array<ArrayBuffer>>;
-      try {
-        result = await reader.read(target);
-      } catch (error) {
-        throw mapError ? mapError(error) : error;
-      }
-      const { done, value } = result;
+      const { done, value } = await readTapped(() => reader.read(target), (reason) => reader.cancel(reason), tap);
       if (done) {
         controller.close();
         // the request's buffer went to the source with the read: answer with the view it gave back

@@ -1,6 +1,7 @@
 /** Opening the files named on the command line, with errors a user can act on. */
 import { host } from '../host.ts';
 import { LayerkitError } from '../errors.ts';
+import { peekStream } from '../streams.ts';
 
 const REASONS: Record<string, [code: string, why: string]> = {
   ENOENT: ['FILE_NOT_FOUND', 'no such file'],
@@ -22,24 +23,6 @@ export function fileError(path: string, error: unknown): LayerkitError {
 export async function openFile(path: string): Promise<ReadableStream<Uint8Array>> {
   const info = await host().stat(path).catch((e) => Promise.reject(fileError(path, e)));
   if (info.isDirectory) throw new LayerkitError('NOT_A_FILE', `${path}: is a directory`, { hint: 'give a file' });
-  const source = host().openRead(path);
-  const reader = source.getReader();
-  // Read the first chunk now, so that a permission error surfaces here and not mid-pipeline.
-  const first = await reader.read().catch((e) => Promise.reject(fileError(path, e)));
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (first.done) controller.close();
-      else controller.enqueue(first.value);
-    },
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) controller.close();
-        else controller.enqueue(value);
-      } catch (e) {
-        controller.error(fileError(path, e));
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
+  // the first chunk is read now, so that a permission error surfaces here and not mid-pipeline
+  return (await peekStream(host().openRead(path), 1, (e) => fileError(path, e))).stream;
 }

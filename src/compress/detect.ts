@@ -10,7 +10,7 @@ import { LayerkitError } from '../errors.ts';
 import { gunzipStream, gzipStream } from './gzip.ts';
 import { outputLimit, type DecompressLimits } from './limits.ts';
 import { zstdDecompress } from './zstd.ts';
-import { byobReader, resumeBytes } from '../streams.ts';
+import { peekStream } from '../streams.ts';
 
 export type { DecompressLimits } from './limits.ts';
 
@@ -19,59 +19,12 @@ export type Compression = 'gzip' | 'zstd' | 'none';
 const GZIP_MAGIC = [0x1f, 0x8b];
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
 
-const PEEK_CHUNK = 1 << 20;
-
 const startsWith = (bytes: Uint8Array, magic: number[]) => magic.every((b, i) => bytes[i] === b);
 
 export function detectCompression(head: Uint8Array): Compression {
   if (startsWith(head, GZIP_MAGIC)) return 'gzip';
   if (startsWith(head, ZSTD_MAGIC)) return 'zstd';
   return 'none';
-}
-
-/** Reads enough of `source` to see its magic, and returns the stream with those bytes put back. */
-async function peek(source: ReadableStream<Uint8Array>, want: number): Promise<{ head: Uint8Array; stream: ReadableStream<Uint8Array> }> {
-  const byob = byobReader(source);
-  if (byob) {
-    // a byte stream (a file) stays one, so its consumer can keep reading into one buffer
-    let buffer = new ArrayBuffer(PEEK_CHUNK);
-    let have = 0;
-    while (have < want) {
-      const { done, value } = await byob.read(new Uint8Array(buffer, have, buffer.byteLength - have));
-      if (done || !value) break;
-      buffer = value.buffer as ArrayBuffer;
-      have += value.length;
-    }
-    const first = new Uint8Array(buffer, 0, have);
-    return { head: first.slice(0, want), stream: resumeBytes(byob, first) };
-  }
-  const reader = source.getReader();
-  const chunks: Uint8Array[] = [];
-  let have = 0;
-  while (have < want) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    have += value.length;
-  }
-  const head = new Uint8Array(Math.min(have, want));
-  let filled = 0;
-  for (const c of chunks) {
-    if (filled >= head.length) break;
-    head.set(c.subarray(0, head.length - filled), filled);
-    filled += Math.min(c.length, head.length - filled);
-  }
-  const stream = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = chunks.shift();
-      if (next) return controller.enqueue(next);
-      const { done, value } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-  return { head, stream };
 }
 
 /** Options of decompressedStream: limits, and what the caller was told to expect. */
@@ -96,7 +49,7 @@ export function compressionOfMediaType(mediaType: string): Compression {
 
 /** The decompressed bytes of `source`, whatever its compression, and which one it was. */
 export async function decompressedStream(source: ReadableStream<Uint8Array>, options: DecompressOptions = {}): Promise<Decompressed> {
-  const { head, stream } = await peek(source, 4);
+  const { head, stream } = await peekStream(source, 4);
   const compression = detectCompression(head);
   let plain = stream;
   if (compression === 'gzip') plain = await decodeDraining(stream, (s) => gunzipStream(s));

@@ -89,17 +89,19 @@ export class LayerIndex {
     return this.count * ENTRY_SIZE + this.t(T.arenaLen) + this.t(T.metaLen) + (this.t(T.digests) ? this.count * 32 : 0);
   }
 
-  /** The path bytes of entry i: a copy (memory views die when memory grows). */
-  pathBytes(i: number): Uint8Array {
+  /** The path bytes of entry i, as a view of memory: valid only until memory grows. */
+  private pathView(i: number): Uint8Array {
     const e = this.e(i);
     const off = this.t(T.arena) + this.dv.getUint32(e + E.pathOff, true);
-    return this.u8.slice(off, off + this.dv.getUint32(e + E.pathLen, true));
+    return this.u8.subarray(off, off + this.dv.getUint32(e + E.pathLen, true));
+  }
+  /** The path bytes of entry i: a copy (memory views die when memory grows). */
+  pathBytes(i: number): Uint8Array {
+    return this.pathView(i).slice();
   }
   path(i: number): string {
     // decoded straight from memory: decode() copies into the string before anything can grow it
-    const e = this.e(i);
-    const off = this.t(T.arena) + this.dv.getUint32(e + E.pathOff, true);
-    return utf8.decode(this.u8.subarray(off, off + this.dv.getUint32(e + E.pathLen, true)));
+    return utf8.decode(this.pathView(i));
   }
   typeflag(i: number): number {
     return this.dv.getUint8(this.e(i) + E.typeflag);

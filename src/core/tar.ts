@@ -84,7 +84,7 @@ export class TarParser {
 
   /** Copies up to bufferSize bytes of `bytes` into the parser's buffer and runs the kernel; see step(). */
   load(bytes: Uint8Array): TarEvent {
-    this.core.bytes(this.field(S.buffer), bytes.length).set(bytes);
+    this.core.bytes(this.bufferPtr, bytes.length).set(bytes);
     return this.call(bytes.length);
   }
 
@@ -109,11 +109,10 @@ export class TarParser {
   feed(chunk: Uint8Array): boolean {
     let ended = false;
     for (let offset = 0; offset < chunk.length; offset += this.bufferSize) {
-      let event = this.load(chunk.subarray(offset, offset + this.bufferSize));
-      while (event === TarEvent.Entry || event === TarEvent.Data) event = this.step();
-      if (event === TarEvent.Error) throw this.error();
+      const slice = chunk.subarray(offset, offset + this.bufferSize);
+      this.core.bytes(this.bufferPtr, slice.length).set(slice);
       // After the end the kernel still hashes what follows: the diffID covers trailing bytes.
-      if (event === TarEvent.End) ended = true;
+      if (this.feedLoaded(slice.length)) ended = true;
     }
     return ended;
   }

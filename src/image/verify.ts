@@ -6,8 +6,8 @@
  *   await verified(open(), descriptor).pipeTo(sink) // rejects on a flipped byte
  */
 import { createHasher } from '../digest/backends.ts';
-import { formatDigest, parseDigest, type Algorithm, type Digest } from '../digest/digest.ts';
-import { byobReader } from '../streams.ts';
+import { formatDigest, parseDigest, type Digest } from '../digest/digest.ts';
+import { passThrough } from '../streams.ts';
 import { LayerkitError } from '../errors.ts';
 
 export function mismatch(what: string, expected: string, actual: string): LayerkitError {
@@ -22,80 +22,28 @@ export function mismatch(what: string, expected: string, actual: string): Layerk
  */
 export function verified(source: ReadableStream<Uint8Array>, digest: Digest | string, size: number | undefined, what = 'blob'): ReadableStream<Uint8Array> {
   const { algorithm } = parseDigest(digest);
-  const byob = byobReader(source);
-  if (byob) return verifiedBytes(byob, algorithm, digest, size, what);
-  const reader = source.getReader();
   let hasher: Awaited<ReturnType<typeof createHasher>> | undefined;
   let seen = 0;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
+  // a file stays a byte stream (passThrough), so a BYOB consumer's buffer is hashed in place
+  return passThrough(source, {
+    async chunk(bytes) {
       hasher ??= await createHasher(algorithm);
-      const { done, value } = await reader.read();
-      if (done) {
-        if (size !== undefined && seen !== size) {
-          return controller.error(new LayerkitError('SIZE_MISMATCH', `${what}: ${seen} bytes, expected ${size}`, { hint: 'the blob is truncated; nothing was stored' }));
-        }
-        const actual = formatDigest(algorithm, hasher.digest());
-        if (actual !== digest) return controller.error(mismatch(what, digest, actual));
-        return controller.close();
-      }
-      seen += value.length;
+      seen += bytes.length;
       if (size !== undefined && seen > size) {
-        await reader.cancel();
-        return controller.error(new LayerkitError('SIZE_MISMATCH', `${what}: more than the ${size} bytes its descriptor states`, { hint: 'nothing was stored' }));
+        throw new LayerkitError('SIZE_MISMATCH', `${what}: more than the ${size} bytes its descriptor states`, { hint: 'nothing was stored' });
       }
-      hasher.update(value);
-      controller.enqueue(value);
+      hasher.update(bytes);
     },
-    cancel: (reason) => reader.cancel(reason),
+    async end() {
+      if (size !== undefined && seen !== size) {
+        throw new LayerkitError('SIZE_MISMATCH', `${what}: ${seen} bytes, expected ${size}`, { hint: 'the blob is truncated; nothing was stored' });
+      }
+      hasher ??= await createHasher(algorithm);
+      const actual = formatDigest(algorithm, hasher.digest());
+      if (actual !== digest) throw mismatch(what, digest, actual);
+    },
   });
 }
-
-/**
- * verified() over a byte stream (a file), staying one: a BYOB consumer's buffer is filled by the
- * source and hashed in place, so the bytes are neither copied nor allocated per chunk.
- */
-function verifiedBytes(reader: ReadableStreamBYOBReader, algorithm: Algorithm, digest: string, size: number | undefined, what: string): ReadableStream<Uint8Array> {
-  let hasher: Awaited<ReturnType<typeof createHasher>> | undefined;
-  let seen = 0;
-  const source: UnderlyingByteSource = {
-    type: 'bytes',
-    async pull(controller) {
-      hasher ??= await createHasher(algorithm);
-      const request = controller.byobRequest;
-      const view = request?.view;
-      const target = view ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : new Uint8Array(CHUNK);
-      const { done, value } = await reader.read(target);
-      if (done || !value) {
-        if (size !== undefined && seen !== size) {
-          controller.error(new LayerkitError('SIZE_MISMATCH', `${what}: ${seen} bytes, expected ${size}`, { hint: 'the blob is truncated; nothing was stored' }));
-          return;
-        }
-        const actual = formatDigest(algorithm, hasher.digest());
-        if (actual !== digest) return controller.error(mismatch(what, digest, actual));
-        controller.close();
-        // the request's buffer went to the source with the read: answer with the view it gave back
-        if (request) {
-          if (value) request.respondWithNewView(value);
-          else request.respond(0);
-        }
-        return;
-      }
-      seen += value.length;
-      if (size !== undefined && seen > size) {
-        await reader.cancel();
-        return controller.error(new LayerkitError('SIZE_MISMATCH', `${what}: more than the ${size} bytes its descriptor states`, { hint: 'nothing was stored' }));
-      }
-      hasher.update(value);
-      if (request) request.respondWithNewView(value);
-      else controller.enqueue(value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  };
-  return new ReadableStream(source) as ReadableStream<Uint8Array>;
-}
-
-const CHUNK = 1 << 20;
 
 /** Reads a stream whole, refusing it (DOCUMENT_TOO_LARGE) once it passes `limit` bytes. */
 export async function readAllCapped(source: ReadableStream<Uint8Array>, limit: number, what: string): Promise<Uint8Array> {

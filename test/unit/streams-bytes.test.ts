@@ -140,6 +140,12 @@ test('decompressedStream keeps an uncompressed byte source a byte stream, with e
   assert.ok(byobReader(stream), 'a byte stream');
 });
 
+test('decompressedStream of an empty byte source: none, and no bytes', async () => {
+  const { compression, stream } = await decompressedStream(byteSource(new Uint8Array(0), 10));
+  assert.is(compression, 'none');
+  assert.is((await collect(stream)).length, 0);
+});
+
 test('decompressedStream of a byte source: the same bytes for none and gzip', async () => {
   const data = randomBytes(100_000, 8);
   const plain = await decompressedStream(byteSource(data, 3_000));
