@@ -37,11 +37,20 @@ export function hashBytes(p: usize, n: i32): u32 {
   return <u32>h;
 }
 
-/** Whether `n` bytes at `a` and `b` are equal, a word at a time. */
+/**
+ * Whether `n` bytes at `a` and `b` are equal: 16 bytes at a time, the last block overlapping the
+ * one before (so no byte-wise tail), words below 16 bytes.
+ */
 export function sameBytes(a: usize, b: usize, n: i32): bool {
-  let i = 0;
-  for (; i + 8 <= n; i += 8) if (load<u64>(a + <usize>i) != load<u64>(b + <usize>i)) return false;
-  return tailWord(a + <usize>i, n - i) == tailWord(b + <usize>i, n - i);
+  if (n >= 16) {
+    const last = <usize>(n - 16);
+    for (let i: usize = 0; i < last; i += 16) {
+      if (!i8x16.all_true(i8x16.eq(v128.load(a + i), v128.load(b + i)))) return false;
+    }
+    return i8x16.all_true(i8x16.eq(v128.load(a + last), v128.load(b + last)));
+  }
+  if (n >= 8) return load<u64>(a) == load<u64>(b) && load<u64>(a + <usize>(n - 8)) == load<u64>(b + <usize>(n - 8));
+  return tailWord(a, n) == tailWord(b, n);
 }
 
 /** Empties the table and sizes it for `count` paths (load factor at most 3/4). */
@@ -135,49 +144,91 @@ function scanPath(ptr: usize, start: i32, len: i32): i32 {
 }
 
 /** Bytes of `results` room lookupMany needs per path. */
-export const LOOKUP_BATCH_STRIDE: usize = 16;
+export const LOOKUP_BATCH_STRIDE: usize = 24;
+// a parked path: its start in the input, cleaned length, hash, candidate slot (then its answer),
+// and the candidate's arena offset and position (read with the slot, so pass 3 need not read it again)
+const B_START = 0, B_LEN = 4, B_HASH = 8, B_SLOT = 12, B_OFF = 16, B_POS = 20;
+const NONE: u32 = 0xffffffff;
+/** Paths whose memory one touch loop brings in before they are worked on (see lookupMany). */
+const TOUCH_GROUP = 256;
+
+/** Where the touch loops' sums go, so that no optimizer drops their loads. */
+let sink: u32 = 0;
 
 /**
  * Looks up many paths in one call: `len` bytes at `ptr` hold paths separated by NUL (no NUL after
  * the last; tar names cannot hold one). Each is cleaned in place and its answer — a position, -1
  * absent, -2 the root, -3 it climbs out — stored as an i32 at `results`, in order. Returns the
- * number of paths (NULs + 1).
+ * number of paths (NULs + 1), or `capacity + 1`, having answered none, when there are more paths
+ * than `results` has room for (a path held a NUL).
  *
  * Three passes, each with one dependent memory load per path (none, the slot, the bytes): within a
- * pass the paths are independent, so the CPU overlaps their cache misses instead of waiting for
- * each in turn.
+ * pass the paths are independent, so the CPU can overlap their cache misses instead of waiting
+ * for each in turn. It overlaps only as many as its reorder window holds, which a byte comparison
+ * fills after a few paths; so the passes that miss go in groups, each first touched by a loop that
+ * does nothing else (many misses in flight), then worked on from cache. In a union of 271k paths
+ * took the kernel's part of a batched lookup from ~150 ns to ~90 ns.
  */
-export function lookupMany(arena: usize, ptr: usize, len: i32, results: usize): i32 {
+export function lookupMany(arena: usize, ptr: usize, len: i32, results: usize, capacity: i32): i32 {
   let count = 0;
   let start = 0;
   const mask = <u32>(tableCap - 1);
-  // pass 1: find, clean and hash each path; park its start, length and hash
+  // pass 1: find, clean and hash each path; park its start, length, hash and first slot
   for (;;) {
+    if (count == capacity) return capacity + 1;
     const scan = scanPath(ptr, start, len);
     const end = scan >> 1;
     const at = ptr + <usize>start;
     const n = scan & 1 ? cleanPath(at, end - start, at) : end - start;
     const rec = results + <usize>count * LOOKUP_BATCH_STRIDE;
-    store<i32>(rec, start);
-    store<i32>(rec, n, 4);
-    store<u32>(rec, n > 0 ? hashBytes(at, n) : 0, 8);
+    const h = n > 0 ? hashBytes(at, n) : 0;
+    store<i32>(rec, start, B_START);
+    store<i32>(rec, n, B_LEN);
+    store<u32>(rec, h, B_HASH);
+    store<u32>(rec, n > 0 && tableCap > 0 ? h & mask : NONE, B_SLOT);
     count++;
     if (end >= len) break;
     start = end + 1;
   }
-  // pass 2: the slot whose hash and length match (-1: none)
-  for (let k = 0; k < count; k++) {
-    const rec = results + <usize>k * LOOKUP_BATCH_STRIDE;
-    const n = load<i32>(rec, 4);
-    store<i32>(rec, n > 0 && tableCap > 0 ? probe(load<u32>(rec, 8) & mask, load<u32>(rec, 8), n) : -1, 12);
+  for (let from = 0; from < count; from += TOUCH_GROUP) {
+    const to = min(from + TOUCH_GROUP, count);
+    // pass 2: the slot whose hash and length match (-1: none), with its path's offset and position
+    let touched: u32 = 0;
+    for (let k = from; k < to; k++) {
+      const first = load<u32>(results + <usize>k * LOOKUP_BATCH_STRIDE, B_SLOT);
+      if (first != NONE) touched += load<u32>(table + <usize>first * S_STRIDE, S_POS);
+    }
+    for (let k = from; k < to; k++) {
+      const rec = results + <usize>k * LOOKUP_BATCH_STRIDE;
+      const first = load<u32>(rec, B_SLOT);
+      const s = first == NONE ? -1 : probe(first, load<u32>(rec, B_HASH), load<i32>(rec, B_LEN));
+      store<i32>(rec, s, B_SLOT);
+      if (s < 0) continue;
+      const slot = table + <usize>s * S_STRIDE;
+      store<u32>(rec, load<u32>(slot, S_OFF), B_OFF);
+      store<i32>(rec, <i32>load<u32>(slot, S_POS) - 1, B_POS);
+    }
+    // pass 3: confirm by the bytes (first and last byte touched: a path may span two cache lines)
+    for (let k = from; k < to; k++) {
+      const rec = results + <usize>k * LOOKUP_BATCH_STRIDE;
+      if (load<i32>(rec, B_SLOT) < 0) continue;
+      const p = arena + <usize>load<u32>(rec, B_OFF);
+      touched += <u32>load<u8>(p) + <u32>load<u8>(p + <usize>load<i32>(rec, B_LEN) - 1);
+    }
+    sink += touched;
+    for (let k = from; k < to; k++) {
+      const rec = results + <usize>k * LOOKUP_BATCH_STRIDE;
+      const n = load<i32>(rec, B_LEN);
+      const s = load<i32>(rec, B_SLOT);
+      const p = ptr + <usize>load<i32>(rec, B_START);
+      // the candidate is nearly always the path; a false match (equal hash and length) probes on
+      const answer = n < 0 ? -3 : n == 0 ? -2 : s < 0 ? -1
+        : sameBytes(arena + <usize>load<u32>(rec, B_OFF), p, n) ? load<i32>(rec, B_POS)
+        : confirm(arena, probe((<u32>s + 1) & mask, load<u32>(rec, B_HASH), n), p, n, load<u32>(rec, B_HASH));
+      store<i32>(rec, answer, B_SLOT);
+    }
   }
-  // pass 3: confirm by the bytes; answers are written compactly (4 bytes each) over the parked
-  // records, which is safe because answer k lands at or below record k, read before it
-  for (let k = 0; k < count; k++) {
-    const rec = results + <usize>k * LOOKUP_BATCH_STRIDE;
-    const n = load<i32>(rec, 4);
-    const answer = n < 0 ? -3 : n == 0 ? -2 : confirm(arena, load<i32>(rec, 12), ptr + <usize>load<i32>(rec), n, load<u32>(rec, 8));
-    store<i32>(results + (<usize>k << 2), answer);
-  }
+  // answers, compactly (4 bytes each) and in order: answer k lands at or below record k, read before it
+  for (let k = 0; k < count; k++) store<i32>(results + (<usize>k << 2), load<i32>(results + <usize>k * LOOKUP_BATCH_STRIDE, B_SLOT));
   return count;
 }

@@ -590,8 +590,8 @@ export function unionFind(ptr: usize, len: i32): i32 {
 }
 
 /** `unionFind` for many NUL-separated paths at once: see lookupMany in union-lookup.ts. */
-export function unionFindMany(ptr: usize, len: i32, results: usize): i32 {
-  return lookupMany(arena, ptr, len, results);
+export function unionFindMany(ptr: usize, len: i32, results: usize, capacity: i32): i32 {
+  return lookupMany(arena, ptr, len, results, capacity);
 }
 
 export const UNION_BATCH_STRIDE: usize = LOOKUP_BATCH_STRIDE;

@@ -157,7 +157,7 @@ export class UnionIndex {
         const view = core.bytes(core.inputPtr, core.inputSize);
         const { read, written } = encoder.encodeInto(joined, view);
         if (read === joined.length) {
-          const found = x.unionFindMany(core.inputPtr, written, room);
+          const found = x.unionFindMany(core.inputPtr, written, room, take);
           if (found === take) {
             results.set(new Int32Array(x.memory.buffer, room, take), at);
             break;

@@ -37,7 +37,7 @@ export interface CoreExports {
   unionMerge(): number;
   unionLookup(ptr: number, len: number): number;
   unionFind(ptr: number, len: number): number;
-  unionFindMany(ptr: number, len: number, results: number): number;
+  unionFindMany(ptr: number, len: number, results: number, capacity: number): number;
   UNION_BATCH_STRIDE: WebAssembly.Global;
   unionCleanPath(ptr: number, len: number): number;
   unionRecords(): number;

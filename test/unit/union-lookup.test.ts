@@ -74,4 +74,24 @@ test('lookupMany: any batch size and a batch larger than the staging area', () =
   assert.is(union.lookup(huge), -1);
 });
 
+test('unionFindMany never writes past the room it is given', () => {
+  makeUnion();
+  const c = core();
+  const x = c.exports;
+  const stride = Number(x.UNION_BATCH_STRIDE.value);
+  const room = x.alloc(2 * stride + 64);
+  try {
+    new Uint8Array(x.memory.buffer, room, 2 * stride + 64).fill(0xab);
+    // five paths where the caller expected two (a path held a NUL): refused, nothing answered
+    const { written } = new TextEncoder().encodeInto('etc\0.hidden\0x\0y\0z', c.bytes(c.inputPtr, c.inputSize));
+    assert.is(x.unionFindMany(c.inputPtr, written, room, 2), 3);
+    assert.ok(new Uint8Array(x.memory.buffer, room + 2 * stride, 64).every((b) => b === 0xab), 'the bytes after the room are untouched');
+    const two = new TextEncoder().encodeInto('etc\0.hidden', c.bytes(c.inputPtr, c.inputSize));
+    assert.is(x.unionFindMany(c.inputPtr, two.written, room, 2), 2);
+    assert.ok(new Uint8Array(x.memory.buffer, room + 2 * stride, 64).every((b) => b === 0xab), 'still untouched');
+  } finally {
+    x.free(room);
+  }
+});
+
 test.run();
