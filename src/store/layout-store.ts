@@ -15,7 +15,7 @@ import { MediaType } from '../image/media-types.ts';
 import type { Descriptor, Index, Opener } from '../image/types.ts';
 import { readAllCapped, verified } from '../image/verify.ts';
 import { checkDescriptor } from '../image/documents.ts';
-import type { BlobStore, StoreEntry } from './types.ts';
+import type { BlobStore, CacheEntry, StoreEntry } from './types.ts';
 
 /** containerd's full-name annotation (store names) and the OCI tag annotation (oci: dirs). */
 export const NAME_ANNOTATION = 'io.containerd.image.name';
@@ -227,6 +227,25 @@ export class LayoutStore implements BlobStore {
     if (!/^[a-z0-9-]+$/.test(kind)) throw new LayerkitError('BAD_CACHE_KIND', `"${kind}" is not a cache kind`);
     await need('mkdir')(this.path('cache', kind), { recursive: true });
     await this.replaceFile(`cache/${kind}/${hex}`, bytes);
+  }
+
+  async listCache(): Promise<CacheEntry[]> {
+    const out: CacheEntry[] = [];
+    const kinds = await need('readdir')(this.path('cache')).catch((e) => (isMissing(e) ? [] : Promise.reject(e)));
+    for (const kind of kinds.filter((k) => /^[a-z0-9-]+$/.test(k))) {
+      for (const hex of await need('readdir')(this.path('cache', kind))) {
+        if (!/^[a-f0-9]{64}$/.test(hex)) continue; // not an entry (a stray file); gc leaves it alone
+        const info = await host().stat(this.path('cache', kind, hex)).catch((e) => (isMissing(e) ? undefined : Promise.reject(e)));
+        if (info) out.push({ kind, diffID: `sha256:${hex}` as Digest, size: info.size });
+      }
+    }
+    return out;
+  }
+
+  async deleteCache(kind: string, diffID: Digest): Promise<void> {
+    const { hex } = parseDigest(diffID);
+    if (!/^[a-z0-9-]+$/.test(kind)) throw new LayerkitError('BAD_CACHE_KIND', `"${kind}" is not a cache kind`);
+    await need('remove')(this.path('cache', kind, hex));
   }
 
   /** Removes leftovers of interrupted writes. */

@@ -7,7 +7,7 @@ import { parseDigest, type Digest } from '../digest/digest.ts';
 import { LayerkitError } from '../errors.ts';
 import type { Descriptor, Opener } from '../image/types.ts';
 import { readAllCapped, verified } from '../image/verify.ts';
-import type { BlobStore, StoreEntry } from './types.ts';
+import type { BlobStore, CacheEntry, StoreEntry } from './types.ts';
 
 export class MemoryStore implements BlobStore {
   private readonly blobs = new Map<Digest, Uint8Array>();
@@ -81,5 +81,16 @@ export class MemoryStore implements BlobStore {
 
   async putCache(kind: string, diffID: Digest, bytes: Uint8Array): Promise<void> {
     this.cache.set(`${kind}/${parseDigest(diffID).digest}`, bytes);
+  }
+
+  async listCache(): Promise<CacheEntry[]> {
+    return [...this.cache].map(([key, bytes]) => {
+      const slash = key.indexOf('/');
+      return { kind: key.slice(0, slash), diffID: key.slice(slash + 1) as Digest, size: bytes.length };
+    });
+  }
+
+  async deleteCache(kind: string, diffID: Digest): Promise<void> {
+    this.cache.delete(`${kind}/${parseDigest(diffID).digest}`);
   }
 }

@@ -47,4 +47,13 @@ export interface BlobStore {
   /** Cached per-layer data (a LayerIndex) keyed by diffID; undefined when not cached. */
   getCache?(kind: string, diffID: Digest): Promise<Uint8Array | undefined>;
   putCache?(kind: string, diffID: Digest, bytes: Uint8Array): Promise<void>;
+  /** Every cached entry with its size in bytes (what gc may prune). */
+  listCache?(): Promise<CacheEntry[]>;
+  deleteCache?(kind: string, diffID: Digest): Promise<void>;
+}
+
+export interface CacheEntry {
+  kind: string;
+  diffID: Digest;
+  size: number;
 }

@@ -79,6 +79,28 @@ test('store image: the second ls reads no layer (blobs taken away), cat still ne
   assert.match(cold.stderr, /\(DIGEST_MISMATCH\)\n$/);
 });
 
+test('gc keeps the cached indexes of stored images and prunes the rest', () => {
+  const home = join(work, 'gc');
+  const run = cli(home);
+  const diffIDs: string[] = JSON.parse(ok(run('inspect', `oci:${sample}:latest`))).RootFS.Layers;
+  ok(run('ls', '-R', `oci:${sample}:latest`));
+  const cached = () => readdirSync(join(home, 'cache', 'layer-index')).sort();
+  assert.equal(cached(), diffIDs.map((d) => d.slice(7)).sort(), 'ls of an oci: layout indexed its layers into the cache');
+  writeFileSync(join(home, 'cache', 'layer-index', 'not-an-entry'), 'stray');
+  // stored under a name: its layers' indexes stay
+  ok(run('copy', '--quiet', `oci:${sample}:latest`, 'sample:1'));
+  const kept = JSON.parse(ok(run('gc', '--json')));
+  assert.equal(kept.removedCache, []);
+  assert.equal(cached(), [...diffIDs.map((d) => d.slice(7)), 'not-an-entry'].sort());
+  // no stored image lists them any more: they go, the stray file stays, and the table says so
+  ok(run('rmi', 'sample:1'));
+  ok(run('ls', '-R', `oci:${sample}:latest`));
+  const text = ok(run('gc'));
+  for (const d of diffIDs) assert.ok(text.includes(`Deleted cache: layer-index ${d}`), text);
+  assert.equal(cached(), ['not-an-entry']);
+  assert.match(ok(run('ls', '-R', `oci:${sample}:latest`)), 'tmp/newfile', 'the next look indexes again');
+});
+
 test('oci: and docker-archive: images share the cache by diffID', () => {
   const home = join(work, 'shared');
   const run = cli(home);

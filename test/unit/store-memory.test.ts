@@ -72,6 +72,24 @@ test('gc removes exactly the blobs no name reaches', async () => {
   assert.equal(await store.listBlobs(), []);
 });
 
+test('gc prunes cached indexes whose diffID no stored config lists', async () => {
+  const fixture = await twoLayerImage();
+  const store = new MemoryStore();
+  await copyImageToStore(fixture.image(), store, ['docker.io/library/a:1']);
+  const layers = await fixture.image().layers();
+  for (const layer of layers) (await cachedLayerIndex(store, layer)).index.free();
+  const orphan = sha256(utf8('a layer of an image that is not stored'));
+  await store.putCache('layer-index', orphan, utf8('index bytes'));
+  const first = await collectGarbage(store);
+  assert.equal(first.removedCache, [{ kind: 'layer-index', diffID: orphan }]);
+  assert.ok(first.freed >= 'index bytes'.length);
+  assert.equal((await store.listCache()).map((e) => e.diffID).sort(), layers.map((l) => l.diffID).sort());
+  await store.deleteName('docker.io/library/a:1');
+  const second = await collectGarbage(store);
+  assert.equal(second.removedCache.map((e) => e.diffID).sort(), layers.map((l) => l.diffID).sort());
+  assert.equal(await store.listCache(), []);
+});
+
 test('LayerIndex cached by diffID: the second look reads no layer byte', async () => {
   const fixture = await twoLayerImage();
   const store = new MemoryStore();

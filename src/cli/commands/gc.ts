@@ -1,4 +1,4 @@
-/** `layerkit gc`: removes blobs no store name reaches, and leftovers of interrupted copies. */
+/** `layerkit gc`: removes blobs no store name reaches, leftovers of interrupted copies, and cached layer indexes no stored image uses. */
 import { humanSize } from '../../image/describe.ts';
 import { collectGarbage } from '../../store/gc.ts';
 import { openStore } from '../resolve.ts';
@@ -10,5 +10,6 @@ export async function run(options: GlobalOptions & { json?: boolean }): Promise<
   const result = await collectGarbage(await openStore());
   if (options.json) return writeJson(result);
   for (const digest of result.removed) writeLine(`Deleted: ${digest}`);
+  for (const { kind, diffID } of result.removedCache) writeLine(`Deleted cache: ${kind} ${diffID}`);
   writeLine(`Total reclaimed space: ${humanSize(result.freed)}`);
 }
