@@ -3,16 +3,25 @@
  * symlinks and hardlinks) plus a layer that modifies it (rewrites, deletes, an opaque directory,
  * new files, mode changes). `layerkit unpack` of the OCI layout against `umoci unpack` of the same
  * layout and GNU `tar -xf` of its flattened tar (`layerkit export`), all timed as one process
- * each, including `rm -rf` of the previous output (the same for all three). Layers are stored
- * uncompressed so the figures compare extraction, not gzip. Host runtimes only.
+ * each. Layers are stored uncompressed so the figures compare extraction, not gzip. Host runtimes
+ * only.
+ *
+ * Every run extracts into a new directory on a fresh ext4 filesystem (a loop mount made for each
+ * runtime's cases, removed at the end), and nothing is deleted while cases are timed. On this
+ * machine's own ext4 (no journal), creating a file skips, one by one, every inode freed in the
+ * last 60 s (ext4's `recently_deleted`; 360 s while the inode-table block is dirty), so any
+ * extraction within minutes of an `rm -rf` of an earlier tree took 5-10 s instead of 0.5-1.5 s,
+ * for tar and layerkit alike. Where a loop mount is refused (not root), the trees go under
+ * build/ and the note says so. Before each run, `sync` (untimed) writes back the previous run's
+ * data, so that no run pays for another's writeback.
  *
  *   node --import tsx bench/union-unpack.bench.ts --runs 3     or     npm run bench -- union-unpack
  */
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { MiB, runtime, workload } from './_harness.ts';
-import { commandCase } from './_process.ts';
+import { MiB, runtime, workload, type Case } from './_harness.ts';
+import { hasCommand, layerkitCommand } from './_process.ts';
 import { init } from '../src/mod.ts';
 import { exportTar } from '../src/fs/export.ts';
 import { UnionFS } from '../src/fs/union-fs.ts';
@@ -109,13 +118,43 @@ function listing(dir: string): string[] {
   return out.sort();
 }
 
-const layerkitCommand = (): [string, string[]] =>
-  runtime === 'deno' ? [`${root}node_modules/.bin/deno`, ['run', '-A', `${root}src/bin.ts`]]
-  : runtime === 'bun' ? [`${root}node_modules/.bin/bun`, [`${root}src/bin.ts`]]
-  : [process.execPath, [`${root}bin/layerkit.js`]];
-
 const sh = (script: string) => ['-c', script];
 const q = (s: string) => `'${s}'`;
+
+const scratchImage = `${work}/scratch-ext4.img`;
+const scratchMount = `${work}/scratch`;
+
+/** Unmounts and removes the scratch filesystem, if any. */
+function removeScratch(): void {
+  spawnSync('umount', [scratchMount], { stdio: 'ignore' });
+  rmSync(scratchImage, { force: true });
+}
+
+/** A fresh journaled ext4 mounted at scratchMount; or why there is none. */
+function mountScratch(): { dir: string } | { refused: string } {
+  removeScratch();
+  mkdirSync(scratchMount, { recursive: true });
+  for (const [command, ...args] of [['truncate', '-s', '8G', scratchImage], ['mkfs.ext4', '-q', '-F', scratchImage], ['mount', '-o', 'loop', scratchImage, scratchMount]]) {
+    const result = spawnSync(command!, args, { encoding: 'utf8' });
+    if (result.status !== 0) return { refused: `${command} failed: ${(result.stderr || String(result.error)).trim()}` };
+  }
+  return { dir: scratchMount };
+}
+
+/** A case that runs `script(dir)` through sh, with a new output directory every run; skipped without `needs`. */
+function freshTreeCase(name: string, out: string, script: (dir: string) => string, note: string, needs: string): Case {
+  let run = 0;
+  return {
+    name,
+    note,
+    skip: hasCommand(needs) ? undefined : `${needs} is not installed (scripts/install-system-deps.sh)`,
+    before: () => void spawnSync('sync'),
+    run: () => {
+      const result = spawnSync('sh', sh(script(`${out}/${name.split(' ')[0]}-${run++}`)), { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`${name} exited ${result.status}: ${result.stderr.trim()}`);
+    },
+  };
+}
 
 export default workload(import.meta, {
   name: 'union-unpack',
@@ -126,32 +165,32 @@ export default workload(import.meta, {
   async cases() {
     await init();
     await prepareInputs();
-    const out = `${work}/out-${runtime}`;
-    // the trees an earlier runtime left (~600 MB) are removed and everything is flushed before
-    // timing, so no runtime's cases pay for another's writeback
-    for (const name of readdirSync(work)) if (name.startsWith('out-')) rmSync(`${work}/${name}`, { recursive: true, force: true });
+    const scratch = mountScratch();
+    process.once('exit', removeScratch);
+    const out = 'dir' in scratch ? `${scratch.dir}/${runtime}` : `${work}/out-${runtime}`;
+    const where = 'dir' in scratch ? 'a fresh ext4 loop mount' : `build/ (no loop mount: ${scratch.refused})`;
+    rmSync(out, { recursive: true, force: true });
     mkdirSync(out, { recursive: true });
     const [command, args] = layerkitCommand();
     const layerkitLine = [command, ...args].map(q).join(' ');
     const scripts = {
-      layerkit: `rm -rf ${q(`${out}/lk`)} && ${layerkitLine} unpack ${q(`oci:${work}/oci:latest`)} ${q(`${out}/lk`)}`,
-      umoci: `rm -rf ${q(`${out}/umoci`)} && umoci unpack --image ${q(`${work}/oci:latest`)} ${q(`${out}/umoci`)} >/dev/null`,
-      tar: `rm -rf ${q(`${out}/tar`)} && mkdir ${q(`${out}/tar`)} && tar -xf ${q(`${work}/flat.tar`)} -C ${q(`${out}/tar`)}`,
+      layerkit: (dir: string) => `${layerkitLine} unpack ${q(`oci:${work}/oci:latest`)} ${q(dir)}`,
+      umoci: (dir: string) => `umoci unpack --image ${q(`${work}/oci:latest`)} ${q(dir)} >/dev/null`,
+      tar: (dir: string) => `mkdir ${q(dir)} && tar -xf ${q(`${work}/flat.tar`)} -C ${q(dir)}`,
     };
     // the three must produce the same tree before anything is timed
-    for (const script of Object.values(scripts)) {
-      const r = spawnSync('sh', sh(script), { encoding: 'utf8' });
-      if (r.status !== 0 && !script.includes('umoci')) throw new Error(`${script}: ${r.stderr}`);
+    for (const [name, script] of Object.entries(scripts)) {
+      const r = spawnSync('sh', sh(script(`${out}/check-${name}`)), { encoding: 'utf8' });
+      if (r.status !== 0 && name !== 'umoci') throw new Error(`${name}: ${r.stderr}`);
     }
-    const mine = listing(`${out}/lk`);
-    const theirs = listing(`${out}/tar`);
+    const mine = listing(`${out}/check-layerkit`);
+    const theirs = listing(`${out}/check-tar`);
     if (mine.join('\n') !== theirs.join('\n')) throw new Error(`layerkit unpack and tar -xf differ (${mine.length} vs ${theirs.length} paths)`);
-    if (existsSync(`${out}/umoci/rootfs`) && listing(`${out}/umoci/rootfs`).join('\n') !== mine.join('\n')) throw new Error('umoci unpack gives another tree');
-    spawnSync('sync');
+    if (existsSync(`${out}/check-umoci/rootfs`) && listing(`${out}/check-umoci/rootfs`).join('\n') !== mine.join('\n')) throw new Error('umoci unpack gives another tree');
     return [
-      { ...commandCase('layerkit unpack', 'sh', sh(scripts.layerkit)), note: `${mine.length} paths; rm -rf included` },
-      { ...commandCase('umoci unpack', 'sh', sh(scripts.umoci)), note: 'umoci 0.4.7; rm -rf included', ...(spawnSync('umoci', ['--version']).error ? { skip: 'umoci is not installed' } : {}) },
-      { ...commandCase('GNU tar -xf', 'sh', sh(scripts.tar)), note: 'flattened tar (layerkit export); rm -rf included' },
+      freshTreeCase('layerkit unpack', out, scripts.layerkit, `${mine.length} paths; a new directory every run, on ${where}`, command),
+      freshTreeCase('umoci unpack', out, scripts.umoci, 'umoci 0.4.7', 'umoci'),
+      freshTreeCase('GNU tar -xf', out, scripts.tar, 'flattened tar (layerkit export)', 'tar'),
     ];
   },
 });
