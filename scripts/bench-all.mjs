@@ -27,10 +27,12 @@ const onlyRuntimes = option('runtimes', 'node,deno,bun,workerd').split(',');
 const filters = args.filter((a) => !a.startsWith('--'));
 const TIMEOUT_MS = 20 * 60 * 1000;
 
-const workloads = readdirSync(`${root}bench`)
+const allWorkloads = readdirSync(`${root}bench`)
   .filter((f) => f.endsWith('.bench.ts'))
-  .map((f) => f.slice(0, -'.bench.ts'.length))
-  .filter((name) => filters.length === 0 || filters.some((f) => name.includes(f)))
+  .map((f) => f.slice(0, -'.bench.ts'.length));
+// a filter that names a workload exactly means that one ("union", not also "union-unpack")
+const workloads = allWorkloads
+  .filter((name) => filters.length === 0 || filters.some((f) => (allWorkloads.includes(f) ? name === f : name.includes(f))))
   .sort();
 if (workloads.length === 0) {
   console.error(`no workload in bench/ matches ${filters.join(', ')}`);
