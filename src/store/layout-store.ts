@@ -33,6 +33,8 @@ let counter = 0;
 const uniqueName = () => `${Date.now().toString(36)}-${(counter++).toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 
 const isMissing = (e: unknown) => (e as { code?: string })?.code === 'ENOENT';
+/** Cache kinds are directory names under cache/: lower-case words and dashes only. */
+const CACHE_KIND = /^[a-z0-9-]+$/;
 
 export class LayoutStore implements BlobStore {
   private constructor(readonly root: string, private readonly naming: 'store' | 'oci') {}
@@ -216,23 +218,27 @@ export class LayoutStore implements BlobStore {
     return true;
   }
 
-  async getCache(kind: string, diffID: Digest): Promise<Uint8Array | undefined> {
+  /** The cache entry's path relative to the store, `cache/KIND/HEX`; the kind and digest are checked first. */
+  #cacheEntry(kind: string, diffID: Digest): string {
     const { hex } = parseDigest(diffID);
-    if (!/^[a-z0-9-]+$/.test(kind)) throw new LayerkitError('BAD_CACHE_KIND', `"${kind}" is not a cache kind`);
-    return need('readFile')(this.path('cache', kind, hex)).catch((e) => (isMissing(e) ? undefined : Promise.reject(e)));
+    if (!CACHE_KIND.test(kind)) throw new LayerkitError('BAD_CACHE_KIND', `"${kind}" is not a cache kind`);
+    return `cache/${kind}/${hex}`;
+  }
+
+  async getCache(kind: string, diffID: Digest): Promise<Uint8Array | undefined> {
+    return need('readFile')(this.path(this.#cacheEntry(kind, diffID))).catch((e) => (isMissing(e) ? undefined : Promise.reject(e)));
   }
 
   async putCache(kind: string, diffID: Digest, bytes: Uint8Array): Promise<void> {
-    const { hex } = parseDigest(diffID);
-    if (!/^[a-z0-9-]+$/.test(kind)) throw new LayerkitError('BAD_CACHE_KIND', `"${kind}" is not a cache kind`);
+    const entry = this.#cacheEntry(kind, diffID);
     await need('mkdir')(this.path('cache', kind), { recursive: true });
-    await this.replaceFile(`cache/${kind}/${hex}`, bytes);
+    await this.replaceFile(entry, bytes);
   }
 
   async listCache(): Promise<CacheEntry[]> {
     const out: CacheEntry[] = [];
     const kinds = await need('readdir')(this.path('cache')).catch((e) => (isMissing(e) ? [] : Promise.reject(e)));
-    for (const kind of kinds.filter((k) => /^[a-z0-9-]+$/.test(k))) {
+    for (const kind of kinds.filter((k) => CACHE_KIND.test(k))) {
       for (const hex of await need('readdir')(this.path('cache', kind))) {
         if (!/^[a-f0-9]{64}$/.test(hex)) continue; // not an entry (a stray file); gc leaves it alone
         const info = await host().stat(this.path('cache', kind, hex)).catch((e) => (isMissing(e) ? undefined : Promise.reject(e)));
@@ -243,9 +249,7 @@ export class LayoutStore implements BlobStore {
   }
 
   async deleteCache(kind: string, diffID: Digest): Promise<void> {
-    const { hex } = parseDigest(diffID);
-    if (!/^[a-z0-9-]+$/.test(kind)) throw new LayerkitError('BAD_CACHE_KIND', `"${kind}" is not a cache kind`);
-    await need('remove')(this.path('cache', kind, hex));
+    await need('remove')(this.path(this.#cacheEntry(kind, diffID)));
   }
 
   /** Removes leftovers of interrupted writes. */
