@@ -12,6 +12,7 @@ import type { LayerIndex } from '../core/layer-index.ts';
 import type { TarEntryType } from '../core/tar-types.ts';
 import type { Layer, Opener } from '../image/types.ts';
 import { TarParser } from '../core/tar.ts';
+import { borrowedChunks } from '../streams.ts';
 import { cleanName, resolveInRoot, type RootProbe } from './resolve-in-root.ts';
 
 /** One layer of the stack: its entries and a way to re-read its uncompressed bytes. */
@@ -54,17 +55,13 @@ export async function indexStackLayer(layer: Layer, options: IndexOptions = {}):
 /** The LayerIndex of an uncompressed tar stream whose digest its source verifies. */
 async function indexVerifiedStream(stream: ReadableStream<Uint8Array>, options: IndexOptions): Promise<LayerIndex> {
   const parser = new TarParser(core(), { index: true, sha256Files: options.sha256 ?? false, hashStream: false });
-  const reader = stream.getReader();
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      parser.feed(value);
-    }
+    // borrowed chunks: a file is read into one reused buffer, each chunk parsed before the next
+    for await (const chunk of borrowedChunks(stream)) parser.feed(chunk);
     parser.finish();
     return parser.index;
   } catch (error) {
-    await reader.cancel(error).catch(() => {});
+    if (!stream.locked) await stream.cancel(error).catch(() => {});
     throw error;
   } finally {
     parser.dispose();

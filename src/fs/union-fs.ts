@@ -56,7 +56,6 @@ export interface UnionFSOptions {
   under?: string;
 }
 
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 const notFound = (path: string) => new LayerkitError('PATH_NOT_FOUND', `${path}: no such file or directory in the image`, { hint: 'list the image with layerkit ls -R' });
 
 export class UnionFS {
@@ -235,7 +234,7 @@ export class UnionFS {
     const xattrs = index.xattrs(i);
     if (xattrs.size > 0) entry.xattrs = xattrs;
     const digest = type === 'file' ? index.sha256(i) : undefined;
-    if (digest) entry.sha256 = hex(digest);
+    if (digest) entry.sha256 = toHex(digest);
     return entry;
   }
 

@@ -20,11 +20,9 @@ import { core } from '../core/wasm.ts';
 import type { LayerIndex } from '../core/layer-index.ts';
 import { TarParser } from '../core/tar.ts';
 import type { TreeWriter } from '../host.ts';
-import type { Layer, Opener } from '../image/types.ts';
+import type { Layer } from '../image/types.ts';
 import type { StackLayer } from './layer-stack.ts';
 import { borrowedChunks } from '../streams.ts';
-
-/** Chunks read ahead of the parser (the host's are 1 MiB, so at most 16 MiB held): reads overlap the writes. */
 
 /** A body still being written: its entry and the stream range of its bytes. */
 interface OpenBody {
@@ -63,8 +61,9 @@ export class BodySpool {
     this.#owner = this.writer.ownerOfNew?.(this.dir);
     for (let layer = 0; layer < layers.length; layer++) {
       this.#spooled.push(new Map());
-      const open = tarOpener(layers[layer]!);
-      stack.push({ index: await this.#indexLayer(layer, await open()), uncompressed: open });
+      // uncompressed() hashes a blob stored uncompressed once (its digest is its diffID)
+      const { uncompressed } = layers[layer]!;
+      stack.push({ index: await this.#indexLayer(layer, await uncompressed()), uncompressed });
     }
   }
 
@@ -139,16 +138,6 @@ export class BodySpool {
       parser.dispose();
     }
   }
-}
-
-/**
- * How to read a layer's tar, verified once. A blob whose digest equals its diffID is stored
- * uncompressed (equal sha256, equal bytes): its stored bytes are the tar, and `compressed()`
- * verifies them against that one digest, where `uncompressed()` would hash the same bytes twice
- * (once as the blob, once as the tar) behind a decompressor that passes them through.
- */
-export function tarOpener(layer: Layer): Opener {
-  return layer.digest === layer.diffID ? layer.compressed : layer.uncompressed;
 }
 
 /** Regular files with bytes, stored whole (GNU sparse files are expanded by the reader instead). */

@@ -84,21 +84,23 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   for (const e of entries) if (e.type === 'dir') dirsMade.push(mkdirs(e));
   // 2. file contents: linked from the spool, else read from the layer in stream order; one body per inode
   const firstOfInode = new Map<number, string>();
-  const bodies: number[] = [];
+  // each body with where its bytes are (layer, entry, offset), read once: the sort compares n log n times
+  const bodies: { k: number; layer: number; entry: number; offset: number }[] = [];
   list.forEach((pos, k) => {
     if (entries[k]!.type !== 'file') return;
     const inode = fs.union.inode(pos);
-    if (!firstOfInode.has(inode)) { firstOfInode.set(inode, entries[k]!.path); bodies.push(k); }
+    if (firstOfInode.has(inode)) return;
+    firstOfInode.set(inode, entries[k]!.path);
+    const layer = fs.union.sourceLayer(pos);
+    const entry = fs.union.sourceEntry(pos);
+    bodies.push({ k, layer, entry, offset: fs.stack[layer]!.index.dataOffset(entry) });
   });
-  // (layer, offset) read once per body: the comparator runs n log n times
-  const layerOf = new Map(bodies.map((k) => [k, fs.union.sourceLayer(list[k]!)]));
-  const offsetOf = new Map(bodies.map((k) => [k, fs.stack[layerOf.get(k)!]!.index.dataOffset(fs.union.sourceEntry(list[k]!))]));
-  bodies.sort((a, b) => layerOf.get(a)! - layerOf.get(b)! || offsetOf.get(a)! - offsetOf.get(b)!);
+  bodies.sort((a, b) => a.layer - b.layer || a.offset - b.offset);
   const filesMade: Made[] = [];
   const placed = new Set<string>();
-  for (const k of bodies) {
+  for (const { k, layer, entry } of bodies) {
     const at = root.place(entries[k]!.path);
-    const spooled = context.spool.take(fs.union.sourceLayer(list[k]!), fs.union.sourceEntry(list[k]!));
+    const spooled = context.spool.take(layer, entry);
     // Moved into place when the place is free: rename never follows or writes through what is at
     // its destination, and its parents resolve as createFile's do. What the root holds now is
     // exactly what this unpack made in it (the directories of step 1 and the bodies so far: the
