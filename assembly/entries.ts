@@ -96,8 +96,10 @@ export function entriesCreate(capacity: u32, arena: u32, meta: u32, digests: boo
   store<u32>(t, 0, TABLE_META_LEN);
   store<u32>(t, meta, TABLE_META_CAP);
   store<u32>(t, digests ? <u32>heap.alloc(<usize>capacity * 32) : 0, TABLE_DIGESTS);
-  store<u32>(t, <u32>heap.alloc(<usize>NAME_CAP * 4), TABLE_NAMES);
-  store<u32>(t, 1, TABLE_NAME_COUNT); // index 0 is the empty name
+  const names = heap.alloc(<usize>NAME_CAP * 4);
+  store<u32>(names, 0); // index 0 is the empty name: its slot is never read, but serialized (so it must not be stale memory)
+  store<u32>(t, <u32>names, TABLE_NAMES);
+  store<u32>(t, 1, TABLE_NAME_COUNT);
   return t;
 }
 

@@ -273,6 +273,14 @@ export class LayerIndex {
     return out;
   }
 
+  /** Whether `other` holds the same entries, byte for byte (the same tar indexed twice does). */
+  equals(other: LayerIndex): boolean {
+    const a = this.serialize(), b = other.serialize();
+    if (a.length !== b.length) return false;
+    for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+    return true;
+  }
+
   /** Rebuilds an index in WebAssembly memory from `serialize()` output; checks the framing. */
   static deserialize(bytes: Uint8Array, core: Core = loadedCore()): LayerIndex {
     const bad = (why: string) => new LayerkitError('INDEX_CORRUPT', `cannot read a layer index: ${why}`, { hint: 're-index the layer' });

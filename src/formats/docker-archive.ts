@@ -122,6 +122,10 @@ async function legacyImage(files: LayoutFiles, entry: ManifestJsonEntry): Promis
       if (!member) throw new LayerkitError('BLOB_UNKNOWN', `${files.where} has no blob ${digest}`);
       return files.open(member);
     },
+    async openRandomAccess(digest) {
+      const member = byDigest.get(digest);
+      return member === undefined ? undefined : files.openRandomAccess?.(member);
+    },
   };
   return imageFromManifest(source, manifest, { mediaType: MediaType.dockerManifest, digest: await digestBytes(manifest), size: manifest.length });
 }

@@ -7,7 +7,7 @@
  */
 import { parseDigest } from '../digest/digest.ts';
 import { LayerkitError } from '../errors.ts';
-import { host, need } from '../host.ts';
+import { host, need, type RandomAccessFile } from '../host.ts';
 import type { BlobSource } from '../image/blob-image.ts';
 import { readAllCapped } from '../image/verify.ts';
 import { openMember, readMemberTable, type Member } from './archive-tar.ts';
@@ -20,6 +20,8 @@ export interface LayoutFiles {
   /** Size in bytes, or undefined when absent. */
   size(name: string): Promise<number | undefined>;
   list(): Promise<string[]>;
+  /** A file as a seekable file (unverified), where the host can open one; else undefined. */
+  openRandomAccess?(name: string): Promise<RandomAccessFile | undefined>;
 }
 
 export async function readSmall(files: LayoutFiles, name: string, limit: number): Promise<Uint8Array> {
@@ -70,6 +72,12 @@ export async function archiveFiles(path: string): Promise<LayoutFiles> {
       if (!m || m.type !== 'file') throw new LayerkitError('BLOB_UNKNOWN', `${path} has no file ${name}`);
       return openMember(openAt, m);
     },
+    async openRandomAccess(name) {
+      const m = resolve(name);
+      const open = host().openRandomAccess;
+      if (!m || m.type !== 'file' || !open) return undefined;
+      return memberWindow(open(path), m);
+    },
   };
 }
 
@@ -97,15 +105,30 @@ export function directoryFiles(root: string): LayoutFiles {
       if (!i.isFile) throw new LayerkitError('LAYOUT_INVALID', `${full(name)} is not a regular file`, { hint: 'refused: layouts are never followed through links' });
       return host().openRead(full(name));
     },
+    async openRandomAccess(name) {
+      const open = host().openRandomAccess;
+      return open && (await info(name))?.isFile ? open(full(name)) : undefined;
+    },
+  };
+}
+
+/** The bytes of archive member `m` as a file of their own, read through `file` (closed with it). */
+function memberWindow(file: RandomAccessFile, m: Member): RandomAccessFile {
+  return {
+    size: m.size,
+    read: (into, position) => (position >= m.size ? 0 : file.read(into.subarray(0, Math.min(into.length, m.size - position)), m.offset + position)),
+    close: () => file.close(),
   };
 }
 
 /** Blobs of an OCI layout by digest; the digest is checked before the name is built. */
 export function layoutBlobs(files: LayoutFiles): BlobSource {
+  const name = (digest: string) => {
+    const { algorithm, hex } = parseDigest(digest);
+    return `blobs/${algorithm}/${hex}`;
+  };
   return {
-    async open(digest) {
-      const { algorithm, hex } = parseDigest(digest);
-      return files.open(`blobs/${algorithm}/${hex}`);
-    },
+    open: async (digest) => files.open(name(digest)),
+    openRandomAccess: async (digest) => files.openRandomAccess?.(name(digest)),
   };
 }

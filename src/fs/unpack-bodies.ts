@@ -1,32 +1,44 @@
 /**
- * One read per layer for unpack. Each layer's uncompressed stream is indexed (as indexStack does)
- * and, in the same pass, every regular file's bytes go to a spool directory beside the target
- * (`DIR.layerkit-bodies`, mode 0700, one file per layer entry). The writer then renames the
- * bodies that survive the merge into place instead of reading and verifying the layer a second
- * time, and removes the spool at the end (what the merge hid goes with it).
+ * One verified read per layer for unpack, in one of two ways.
  *
- *   const spool = new BodySpool(writer, 'rootfs.layerkit-bodies');
+ * - **Read ahead** (a layer stored as an uncompressed tar file: OCI layouts with uncompressed
+ *   layers, `docker save` archives, the store): its headers are indexed first by seeking
+ *   (indexTarFile: a few hundred small reads, no body bytes). After the merge, the layer is
+ *   streamed once, verified, and every visible body is written straight to its final place
+ *   (`writeInPlace`). The stream is parsed again and its headers must equal the ones read
+ *   ahead, so a blob changed between the two reads fails the unpack (LAYER_CHANGED).
+ * - **Spooled** (any other layer, e.g. gzip): the uncompressed stream is indexed and, in the same
+ *   pass, every regular file's bytes go to a spool directory beside the target
+ *   (`DIR.layerkit-bodies`, mode 0700, one file per entry). The writer then renames the bodies
+ *   that survive the merge into place (`take`), and the spool goes at the end with what the
+ *   merge hid.
+ *
+ *   const bodies = new LayerBodies(writer, 'rootfs.layerkit-bodies');
  *   const stack: StackLayer[] = [];
- *   await spool.indexLayers(await image.layers(), stack);
- *   const body = spool.take(layer, entry);   // a spooled file to move, or undefined: read it
- *   spool.remove();
+ *   await bodies.indexLayers(await image.layers(), stack);
+ *   bodies.take(layer, entry);                         // a spooled body to move, or undefined
+ *   await bodies.writeInPlace(layer, index, places);   // a read-ahead layer's bodies
+ *   await bodies.confirmRest(stack);                   // read-ahead layers nothing was written from
+ *   bodies.remove();
  *
- * Why not read again: the second read would hash every byte again (the Layer re-verifies its
- * digest as it streams), and skipping that check is unsafe, since the blob file may change
- * between two reads. The spool is written from the one verified stream: if the stream fails
- * its digest at the end, the unpack fails and the spool is removed with the staging directory.
+ * Why never read a layer without verifying it: the blob may change between two reads. Bodies are
+ * written from the one verified stream: if it fails its digest at the end, the unpack fails and
+ * what was written goes with the staging directory.
  */
 import { core } from '../core/wasm.ts';
 import type { LayerIndex } from '../core/layer-index.ts';
 import { TarParser } from '../core/tar.ts';
+import { LayerkitError } from '../errors.ts';
 import type { TreeWriter } from '../host.ts';
 import type { Layer } from '../image/types.ts';
+import { indexTarFile } from '../tar/index-file.ts';
 import type { StackLayer } from './layer-stack.ts';
 import { borrowedChunks } from '../streams.ts';
 
 /** A body still being written: its entry and the stream range of its bytes. */
 interface OpenBody {
   entry: number;
+  path: string;
   from: number;
   to: number;
   handle?: number;
@@ -38,38 +50,82 @@ export interface SpooledBody {
   metadata: boolean;
 }
 
-export class BodySpool {
-  /** Per layer, the entries whose bodies are spooled and not yet taken; true: with their mode and times. */
-  #spooled: Map<number, boolean>[] = [];
-  #owner: { uid: number; gid: number } | undefined;
+/** Per entry whose body was written, whether its mode and times are on it already. */
+export type WrittenBodies = Map<number, boolean>;
+
+export class LayerBodies {
+  /** Per layer, the entries whose bodies are spooled and not yet taken; undefined for a layer read ahead. */
+  #spooled: (WrittenBodies | undefined)[] = [];
+  /** Read-ahead layers whose headers no verified read has confirmed yet. */
+  #unconfirmed = new Set<number>();
 
   /**
-   * With `rootless` (no chown), or where an entry's owner is what a new file gets anyway, the
-   * entry's mode and times are set on the spooled file through its handle (TreeWriter.closeWith),
+   * `owner`: what a new file gets here (TreeWriter.ownerOfNew). With `rootless` (no chown), or
+   * where an entry's owner is what a new file gets anyway, the
+   * entry's mode and times are set on the new file through its handle (TreeWriter.closeWith),
    * sparing a chmod and a utimes by path later. Bodies that need a chown get all their metadata
-   * by path at the end, as before: a chown after the chmod would clear setuid and setgid bits.
+   * by path at the end: a chown after the chmod would clear setuid and setgid bits.
    */
-  constructor(readonly writer: TreeWriter, readonly dir: string, readonly rootless = false) {}
+  constructor(readonly writer: TreeWriter, readonly dir: string, readonly options: { rootless: boolean; owner: { uid: number; gid: number } | undefined }) {}
 
   /**
-   * Indexes every layer (bottom first) into `stack`, reading each uncompressed stream once, and
-   * spools file bodies. Layers indexed before a failure stay in `stack` for the caller to free.
+   * Indexes every layer (bottom first) into `stack`: ahead by seeking where the layer is an
+   * uncompressed file, else reading its stream once and spooling file bodies. Layers indexed
+   * before a failure stay in `stack` for the caller to free.
    */
   async indexLayers(layers: Layer[], stack: StackLayer[]): Promise<void> {
-    this.writer.remove(this.dir);
-    this.writer.mkdir(this.dir, 0o700);
-    this.#owner = this.writer.ownerOfNew?.(this.dir);
     for (let layer = 0; layer < layers.length; layer++) {
-      this.#spooled.push(new Map());
-      // uncompressed() hashes a blob stored uncompressed once (its digest is its diffID)
       const { uncompressed } = layers[layer]!;
-      stack.push({ index: await this.#indexLayer(layer, await uncompressed()), uncompressed });
+      const ahead = await indexAhead(layers[layer]!);
+      if (ahead) {
+        this.#spooled.push(undefined);
+        this.#unconfirmed.add(layer);
+        stack.push({ index: ahead, uncompressed });
+        continue;
+      }
+      if (this.#spooled.every((s) => s === undefined)) {
+        this.writer.remove(this.dir);
+        this.writer.mkdir(this.dir, 0o700);
+      }
+      const spooled: WrittenBodies = new Map();
+      this.#spooled.push(spooled);
+      // uncompressed() hashes a blob stored uncompressed once (its digest is its diffID)
+      const index = await this.#parse(await uncompressed(), (index, entry) => (spoolable(index, entry) ? this.#path(layer, entry) : undefined), spooled);
+      stack.push({ index, uncompressed });
     }
+  }
+
+  /** Whether `layer` was read ahead: its bodies are written by writeInPlace, none is spooled. */
+  readAhead(layer: number): boolean {
+    return this.#spooled[layer] === undefined;
+  }
+
+  /**
+   * Streams read-ahead `layer` once, verified, writing the body of each entry of `places` to a
+   * new file at that path; then checks that the stream's headers are `index`'s.
+   */
+  async writeInPlace(layer: number, { index, uncompressed }: StackLayer, places: Map<number, string>): Promise<WrittenBodies> {
+    const written: WrittenBodies = new Map();
+    const streamed = await this.#parse(await uncompressed(), (_, entry) => places.get(entry), written);
+    try {
+      if (!streamed.equals(index)) {
+        throw new LayerkitError('LAYER_CHANGED', `layer ${layer} changed while it was being unpacked: its headers differ between two reads`, { hint: 'nothing was unpacked; run it again once nothing writes to the image' });
+      }
+    } finally {
+      streamed.free();
+    }
+    this.#unconfirmed.delete(layer);
+    return written;
+  }
+
+  /** Confirms the read-ahead layers that no body was written from (their headers were used as read ahead). */
+  async confirmRest(stack: StackLayer[]): Promise<void> {
+    for (const layer of [...this.#unconfirmed]) await this.writeInPlace(layer, stack[layer]!, new Map());
   }
 
   /**
    * The spooled body of `entry` of `layer`, to be moved into place; undefined when it was not
-   * spooled (empty, sparse) or was taken already (each body makes one inode, never two).
+   * spooled (empty, sparse, read ahead) or was taken already (each body makes one inode, never two).
    */
   take(layer: number, entry: number): SpooledBody | undefined {
     const spooled = this.#spooled[layer];
@@ -86,8 +142,8 @@ export class BodySpool {
 
   /** Closes a finished body, with its entry's mode and times when no chown must come after; says which. */
   #finish(index: LayerIndex, entry: number, handle: number): boolean {
-    const owner = this.#owner;
-    const ownedAsIs = this.rootless || (owner !== undefined && index.uid(entry) === owner.uid && index.gid(entry) === owner.gid);
+    const { owner, rootless } = this.options;
+    const ownedAsIs = rootless || (owner !== undefined && index.uid(entry) === owner.uid && index.gid(entry) === owner.gid);
     if (!ownedAsIs || !this.writer.closeWith) {
       this.writer.close(handle);
       return false;
@@ -100,8 +156,12 @@ export class BodySpool {
     return `${this.dir}/${layer}.${entry}`;
   }
 
-  // The stream is not hashed here: a Layer's `uncompressed()` verifies its diffID as it streams.
-  async #indexLayer(layer: number, stream: ReadableStream<Uint8Array>): Promise<LayerIndex> {
+  /**
+   * Indexes a verified tar stream, writing the bytes of each entry `place` names to a new file
+   * there as they pass, and records each finished one in `written`. The stream is not hashed
+   * here: a Layer's `uncompressed()` verifies its diffID as it streams.
+   */
+  async #parse(stream: ReadableStream<Uint8Array>, place: (index: LayerIndex, entry: number) => string | undefined, written: WrittenBodies): Promise<LayerIndex> {
     const parser = new TarParser(core(), { index: true, sha256Files: false, hashStream: false });
     // Chunks are borrowed: a file's bytes come into one reused buffer (about 3× cheaper than a
     // fresh 1 MiB chunk per read), and each is parsed and written out before the next read.
@@ -117,15 +177,16 @@ export class BodySpool {
         const index = parser.index;
         for (const count = index.count; seen < count; seen++) {
           const from = index.dataOffset(seen);
-          if (from >= start && spoolable(index, seen)) queue.push({ entry: seen, from, to: from + index.size(seen) });
+          const path = from >= start && index.size(seen) > 0 ? place(index, seen) : undefined;
+          if (path !== undefined) queue.push({ entry: seen, path, from, to: from + index.size(seen) });
         }
         while (queue.length > 0 && queue[0]!.from < end) {
           const body = queue[0]!;
-          body.handle ??= this.writer.createFile(this.#path(layer, body.entry), 0o600);
+          body.handle ??= this.writer.createFile(body.path, 0o600);
           this.writer.write(body.handle, chunk.subarray(Math.max(body.from, start) - start, Math.min(body.to, end) - start));
           if (body.to > end) break;
           queue.shift();
-          this.#spooled[layer]!.set(body.entry, this.#finish(index, body.entry, body.handle));
+          written.set(body.entry, this.#finish(index, body.entry, body.handle));
         }
       }
       parser.finish();
@@ -140,8 +201,25 @@ export class BodySpool {
   }
 }
 
+/**
+ * The layer's index read by seeking, where it is an uncompressed tar file; undefined otherwise,
+ * and also where that fails: the verified stream then reports what is wrong with the layer.
+ */
+async function indexAhead(layer: Layer): Promise<LayerIndex | undefined> {
+  const file = await layer.uncompressedFile?.().catch(() => undefined);
+  if (!file) return undefined;
+  try {
+    return indexTarFile(file);
+  } catch (error) {
+    (error as { partial?: LayerIndex }).partial?.free();
+    return undefined;
+  } finally {
+    file.close();
+  }
+}
+
 /** Regular files with bytes, stored whole (GNU sparse files are expanded by the reader instead). */
-function spoolable(index: LayerIndex, i: number): boolean {
+export function spoolable(index: LayerIndex, i: number): boolean {
   const type = index.type(i);
   return (type === 'file' || type === 'contiguous') && index.size(i) > 0 && index.physicalSize(i) === index.size(i);
 }

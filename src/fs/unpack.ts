@@ -2,10 +2,12 @@
  * Writes a union view to a directory, safely (`umoci unpack`, `docker export | tar -x`), or each
  * layer as an overlayfs lower directory. Every entry's place is decided by resolveInRoot against
  * what the directory holds at that moment; the tree is staged in `DIR.layerkit-partial` (mode 0700)
- * and renamed to DIR only when complete, so a refused layer leaves nothing behind. Each layer is
- * read once: its file bodies are spooled while it is indexed (unpack-bodies.ts) and moved into
- * place after the merge. Modes, owners and times are applied at the end, directories last and
- * deepest first (a spooled body whose owner needs no chown has its mode and times already).
+ * and renamed to DIR only when complete, so a refused layer leaves nothing behind. Each layer's
+ * bytes are read once, verified (unpack-bodies.ts): an uncompressed tar file's headers are read
+ * ahead by seeking and its bodies written in place after the merge; any other layer's bodies are
+ * spooled while it is indexed and moved into place after the merge. Modes, owners and times are
+ * applied at the end, directories last and deepest first (a body whose owner needs no chown got
+ * its mode and times when it was written).
  *
  *   await unpackImage(await image.layers(), 'rootfs', host().treeWriter!(), { rootless: true });
  */
@@ -13,7 +15,7 @@ import { LayerkitError } from '../errors.ts';
 import type { TreeWriter } from '../host.ts';
 import type { Layer } from '../image/types.ts';
 import type { StackLayer } from './layer-stack.ts';
-import { BodySpool } from './unpack-bodies.ts';
+import { LayerBodies, spoolable } from './unpack-bodies.ts';
 import { Root } from './unpack-root.ts';
 import { cleanName } from './resolve-in-root.ts';
 import { UnionFS, type FsEntry } from './union-fs.ts';
@@ -46,9 +48,9 @@ interface OverlayMarkers {
   parentMeta: (path: string) => FsEntry;
 }
 
-/** What a view is written with besides the root: the spooled bodies and who owns new files. */
+/** What a view is written with besides the root: the layers' bodies and who owns new files. */
 interface WriteContext {
-  spool: BodySpool;
+  bodies: LayerBodies;
   /** The owner a new file or directory gets here (TreeWriter.ownerOfNew); chown is skipped when it matches. */
   owner: { uid: number; gid: number } | undefined;
 }
@@ -98,25 +100,53 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   bodies.sort((a, b) => a.layer - b.layer || a.offset - b.offset);
   const filesMade: Made[] = [];
   const placed = new Set<string>();
-  for (const { k, layer, entry } of bodies) {
+  // Written in place or moved there only when the place is free: neither create (O_EXCL,
+  // O_NOFOLLOW) nor rename ever follows or writes through what is at its destination, and their
+  // parents resolve as the directories' did. What the root holds now is exactly what this unpack
+  // made in it (the directories of step 1 and the bodies so far: the staging directory was made
+  // empty and is ours), so a place that is neither is free without an lstat. An occupied place
+  // (impossible: union paths are distinct and no symlink exists yet), a failed rename, a sparse
+  // or empty body are written the slow way: read through the union, created where they go.
+  const slow: { k: number; at: string }[] = [];
+  const placeOf = (k: number) => {
     const at = root.place(entries[k]!.path);
-    const spooled = context.spool.take(layer, entry);
-    // Moved into place when the place is free: rename never follows or writes through what is at
-    // its destination, and its parents resolve as createFile's do. What the root holds now is
-    // exactly what this unpack made in it (the directories of step 1 and the bodies so far: the
-    // staging directory was made empty and is ours), so a place that is neither is free without
-    // an lstat. An occupied place (impossible: union paths are distinct and no symlink exists yet)
-    // or a failed rename is left to createFile, which then fails or writes the body the slow way.
     const free = !root.made(at) && !placed.has(at);
     placed.add(at);
-    if (spooled !== undefined && free) {
-      try {
-        writer.rename(spooled.path, at);
-        // the entry's own mode and times, the same as fs.entry gives (same layer, same entry)
-        filesMade.push({ e: entries[k]!, at, hasMetadata: spooled.metadata });
-        continue;
-      } catch { /* below */ }
+    return { at, free };
+  };
+  for (let from = 0, to = 0; from < bodies.length; from = to) {
+    const layer = bodies[from]!.layer;
+    while (to < bodies.length && bodies[to]!.layer === layer) to++;
+    if (context.bodies.readAhead(layer)) {
+      // one verified stream of the layer writes every body it supplies
+      const places = new Map<number, { k: number; at: string }>();
+      for (const { k, entry } of bodies.slice(from, to)) {
+        const { at, free } = placeOf(k);
+        if (free && spoolable(fs.stack[layer]!.index, entry)) places.set(entry, { k, at });
+        else slow.push({ k, at });
+      }
+      const written = await context.bodies.writeInPlace(layer, fs.stack[layer]!, new Map([...places].map(([entry, { at }]) => [entry, at])));
+      for (const [entry, { k, at }] of places) {
+        if (written.has(entry)) filesMade.push({ e: entries[k]!, at, hasMetadata: written.get(entry) });
+        else slow.push({ k, at });
+      }
+      continue;
     }
+    for (const { k, entry } of bodies.slice(from, to)) {
+      const { at, free } = placeOf(k);
+      const spooled = context.bodies.take(layer, entry);
+      if (spooled !== undefined && free) {
+        try {
+          writer.rename(spooled.path, at);
+          // the entry's own mode and times, the same as fs.entry gives (same layer, same entry)
+          filesMade.push({ e: entries[k]!, at, hasMetadata: spooled.metadata });
+          continue;
+        } catch { /* below */ }
+      }
+      slow.push({ k, at });
+    }
+  }
+  for (const { k, at } of slow) {
     filesMade.push({ e: entries[k]!, at });
     const handle = writer.createFile(at, 0o600);
     try {
@@ -249,13 +279,16 @@ export async function unpackImage(layers: Layer[], dir: string, writer: TreeWrit
   if (writer.kind(target) !== undefined) throw new LayerkitError('TARGET_EXISTS', `${dir} already exists`, { hint: 'unpack into a new directory' });
   const stage = `${target}.layerkit-partial`;
   writer.remove(stage);
-  const spool = new BodySpool(writer, `${target}.layerkit-bodies`, options.rootless === true);
+  writer.mkdir(stage, 0o700);
+  const owner = writer.ownerOfNew?.(stage);
+  const bodies = new LayerBodies(writer, `${target}.layerkit-bodies`, { rootless: options.rootless === true, owner });
   const stack: StackLayer[] = [];
   try {
-    await spool.indexLayers(layers, stack);
-    writer.mkdir(stage, 0o700);
-    const context: WriteContext = { spool, owner: writer.ownerOfNew?.(stage) };
+    await bodies.indexLayers(layers, stack);
+    const context: WriteContext = { bodies, owner };
     const result = options.whiteoutFormat === 'overlayfs' ? await writeOverlay(stack, stage, writer, context, options) : await writeUnion(stack, stage, writer, context, options);
+    // what was read ahead and written from no stream is verified before anything becomes visible
+    await bodies.confirmRest(stack);
     writer.rename(stage, target);
     if (result.lowerdirs) result.lowerdirs = result.lowerdirs.map((d) => target + d.slice(stage.length));
     return result;
@@ -263,7 +296,7 @@ export async function unpackImage(layers: Layer[], dir: string, writer: TreeWrit
     writer.remove(stage);
     throw error;
   } finally {
-    spool.remove();
+    bodies.remove();
     for (const layer of stack) layer.index.free();
   }
 }

@@ -9,6 +9,7 @@
 import { decompressedStream } from '../compress/detect.ts';
 import type { Digest } from '../digest/digest.ts';
 import { LayerkitError } from '../errors.ts';
+import type { RandomAccessFile } from '../host.ts';
 import { checkDescriptor, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseConfig, parseManifestOrIndex, tooLarge } from './documents.ts';
 import { MediaType } from './media-types.ts';
 import { pickPlatform } from './platform.ts';
@@ -19,6 +20,8 @@ import { mapErrors } from '../streams.ts';
 /** Opens a blob's raw (unverified) bytes; throws BLOB_UNKNOWN when absent. */
 export interface BlobSource {
   open(digest: Digest, size?: number): Promise<ReadableStream<Uint8Array>>;
+  /** The blob as a seekable file (unverified), where it is one on this host; else undefined. */
+  openRandomAccess?(digest: Digest): Promise<RandomAccessFile | undefined>;
 }
 
 /** Reads a document blob whole: refused over `limit` before reading, verified after. */
@@ -89,6 +92,8 @@ export function blobLayer(source: BlobSource, d: Descriptor, diffID: Digest): La
       if (compression === 'none' && d.digest === diffID) return stream;
       return typedErrors(verified(stream, diffID, undefined, `layer ${d.digest} (diffID)`), d.digest, () => blobError);
     },
+    // a blob whose digest is its diffID is the tar itself (verified readers confirm it)
+    ...(source.openRandomAccess && d.digest === diffID ? { uncompressedFile: () => source.openRandomAccess!(d.digest) } : {}),
   };
 }
 

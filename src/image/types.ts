@@ -8,6 +8,7 @@
  *   for (const layer of await image.layers()) console.log(layer.digest, layer.diffID);
  */
 import type { Digest } from '../digest/digest.ts';
+import type { RandomAccessFile } from '../host.ts';
 
 /** Opens a fresh stream over the same bytes each time it is called (a web stream is read once). */
 export type Opener = () => Promise<ReadableStream<Uint8Array>>;
@@ -107,6 +108,12 @@ export interface Layer {
   compressed: Opener;
   /** The tar bytes, decompressed by magic, verified against `diffID` as they stream. */
   uncompressed: Opener;
+  /**
+   * The tar bytes as a seekable file, when the blob is stored uncompressed in one (its digest is
+   * its diffID); undefined otherwise. Unverified: for a first look at the headers (indexTarFile),
+   * which a read of `uncompressed()` must then confirm. The caller closes it.
+   */
+  uncompressedFile?(): Promise<RandomAccessFile | undefined>;
 }
 
 /** An image: one manifest, its config and its layers, each blob verified when read. */

@@ -10,7 +10,7 @@
  */
 import { parseDigest, type Digest } from '../digest/digest.ts';
 import { LayerkitError } from '../errors.ts';
-import { host, need } from '../host.ts';
+import { host, need, type RandomAccessFile } from '../host.ts';
 import { MediaType } from '../image/media-types.ts';
 import type { Descriptor, Index, Opener } from '../image/types.ts';
 import { readAllCapped, verified } from '../image/verify.ts';
@@ -124,6 +124,12 @@ export class LayoutStore implements BlobStore {
     if (!info) throw new LayerkitError('BLOB_UNKNOWN', `blob ${digest} is not in ${this.root}`);
     if (!info.isFile) throw new LayerkitError('LAYOUT_INVALID', `${path} is not a regular file`, { hint: 'refused: blobs are never followed through links' });
     return host().openRead(path);
+  }
+
+  /** The blob as a seekable file, unverified, where the host has one (for a first look at a tar's headers). */
+  async openRandomAccess(digest: Digest): Promise<RandomAccessFile | undefined> {
+    const open = host().openRandomAccess;
+    return open && (await this.blobSize(digest)) !== undefined ? open(this.blobPath(digest)) : undefined;
   }
 
   async openBlob(digest: Digest): Promise<ReadableStream<Uint8Array>> {

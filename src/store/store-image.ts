@@ -14,10 +14,13 @@ import type { Descriptor, Image } from '../image/types.ts';
 import type { BlobStore, StoreEntry } from './types.ts';
 
 /** A store that can also hand out unverified bytes (the Image verifies them itself). */
-type RawStore = BlobStore & { openRaw?(digest: Digest): Promise<ReadableStream<Uint8Array>> };
+type RawStore = BlobStore & Pick<BlobSource, 'openRandomAccess'> & { openRaw?(digest: Digest): Promise<ReadableStream<Uint8Array>> };
 
 export function storeSource(store: RawStore): BlobSource {
-  return { open: (digest) => (store.openRaw ? store.openRaw(digest) : store.openBlob(digest)) };
+  return {
+    open: (digest) => (store.openRaw ? store.openRaw(digest) : store.openBlob(digest)),
+    ...(store.openRandomAccess ? { openRandomAccess: (digest: Digest) => store.openRandomAccess!(digest) } : {}),
+  };
 }
 
 /** Writes `image`'s blobs into `store` (skipping present ones) and points each name at it. */

@@ -2,8 +2,9 @@
 // into place after the merge (src/fs/unpack-bodies.ts). Checked against GNU tar -xf of the same
 // layers, one after the other (no whiteouts in these stacks, so that is the union): the same tree,
 // byte for byte, with the layer streams cut whole, byte by byte and at random split points, and
-// every layer opened exactly once. GNU sparse files (read the slow way) and a blob that fails its
-// digest (nothing left behind, spool included) too.
+// every layer opened exactly once; and the same for layers read ahead (a seekable tar: headers
+// first, bodies written in place from the one stream). GNU sparse files (read the slow way) and a
+// blob that fails its digest (nothing left behind, spool included) too.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
@@ -46,8 +47,12 @@ function stack(seed: number, big: boolean): TarWriteEntry[][] {
   return [lower, upper];
 }
 
-/** A layer whose stream comes in `cut`'s pieces, counting how often it is opened. */
-function countedLayer(tar: Uint8Array, cut: (tar: Uint8Array) => Uint8Array[], opens: number[], n: number): Layer {
+/**
+ * A layer whose stream comes in `cut`'s pieces, counting how often it is opened; `readAhead`: it
+ * also offers its tar as a seekable file (as an uncompressed blob on disk does), so unpack reads
+ * its headers ahead and writes bodies in place instead of spooling them.
+ */
+function countedLayer(tar: Uint8Array, cut: (tar: Uint8Array) => Uint8Array[], opens: number[], n: number, readAhead: boolean): Layer {
   const base = memoryLayer(tar);
   const open = async () => {
     opens[n] = (opens[n] ?? 0) + 1;
@@ -55,7 +60,8 @@ function countedLayer(tar: Uint8Array, cut: (tar: Uint8Array) => Uint8Array[], o
     let i = 0;
     return new ReadableStream<Uint8Array>({ pull: (c) => (i < pieces.length ? c.enqueue(pieces[i++]!.slice()) : c.close()) });
   };
-  return { ...base, compressed: open, uncompressed: open };
+  const file = { size: tar.length, read: (into: Uint8Array, at: number) => (into.set(tar.subarray(at, at + into.length)), Math.min(into.length, Math.max(0, tar.length - at))), close() {} };
+  return { ...base, compressed: open, uncompressed: open, ...(readAhead ? { uncompressedFile: async () => file } : {}) };
 }
 
 function gnuTarAvailable(): boolean {
@@ -70,15 +76,16 @@ const cuts: [string, boolean, (tar: Uint8Array) => Uint8Array[], rootless?: bool
   ['byte by byte', false, (tar) => Array.from(tar, (_, k) => tar.subarray(k, k + 1))],
 ];
 
-for (const [name, big, cut, rootless = false] of cuts) {
+for (const [cutName, big, cut, rootless = false] of cuts) for (const readAhead of [false, true]) {
+  const name = `${cutName}${readAhead ? ', read ahead' : ''}`;
   test(`unpack, layers cut ${name}: each layer read once, the tree equals GNU tar -xf of the layers in order`, async () => {
     if (!gnuTarAvailable()) return skip(`unpack single read (${name})`, 'GNU tar is not installed');
     if (!rootless && process.getuid?.() !== 0) return skip(`unpack single read (${name})`, 'the layers have files of other owners: chown needs root');
     const base = mkdtempSync(`${tmpdir()}/lk-single-read-`);
     try {
-      const tars = await Promise.all(stack(name.length, big).map((entries) => writeTar(entries)));
+      const tars = await Promise.all(stack(cutName.length, big).map((entries) => writeTar(entries)));
       const opens: number[] = [];
-      await unpackImage(tars.map((t, n) => countedLayer(t, cut, opens, n)), `${base}/R`, nodeTreeWriter, { rootless });
+      await unpackImage(tars.map((t, n) => countedLayer(t, cut, opens, n, readAhead)), `${base}/R`, nodeTreeWriter, { rootless });
       assert.equal(opens, tars.map(() => 1), 'times each layer was opened');
       mkdirSync(`${base}/T`);
       tars.forEach((t, n) => {
