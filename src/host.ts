@@ -123,6 +123,41 @@ export interface TreeWriter {
   /** Removes a file or a whole tree; nothing when absent. */
   remove(path: string): void;
   rename(from: string, to: string): void;
+  /** New files written off the caller's thread, where the host can (optional: else createFile, write, close). */
+  backgroundFiles?(): BackgroundFiles;
+}
+
+/**
+ * New files written off the caller's thread (TreeWriter.backgroundFiles), so that the writing
+ * overlaps the caller's work. Steps are queued, then started together by `commit`; each file's
+ * steps run in order. Failures are reported by `drain`.
+ *
+ *   const files = writer.backgroundFiles!();
+ *   const f = files.create('rootfs/etc/hosts', 0o600);
+ *   f.write(chunk.subarray(0, 120)); f.close({ mode: 0o644, mtime });
+ *   buffer = await files.commit(chunk.buffer);   // chunk's memory, handed back once written from
+ *   await files.drain(); files.close();
+ */
+export interface BackgroundFiles {
+  /** Queues making a new regular file, as TreeWriter.createFile does. */
+  create(path: string, mode: number): BackgroundFile;
+  /**
+   * Starts the steps queued since the last commit. Their writes view `buffer`, which the caller
+   * leaves alone until the promise settles; it resolves to the buffer to use from then on (the
+   * same, or a new ArrayBuffer over the same memory where it was transferred and back).
+   */
+  commit(buffer: ArrayBuffer): Promise<ArrayBuffer>;
+  /** Closes the files left open, waits for every step, and throws the first failure. */
+  drain(): Promise<void>;
+  /** Lets go of what the writing needed (a worker thread); after drain. */
+  close(): void;
+}
+
+export interface BackgroundFile {
+  /** Queues appending `bytes`: a view of the buffer the next commit is given. */
+  write(bytes: Uint8Array): void;
+  /** Queues closing the file, first setting `meta` through its handle when given (as closeWith does). */
+  close(meta?: { mode: number; mtime: { sec: number; nsec: number } }): void;
 }
 
 type FileMethods = Exclude<keyof Host, 'runtime' | 'env' | 'stat' | 'openRead'>;

@@ -164,26 +164,62 @@ export function resumeBytes(reader: ReadableStreamBYOBReader, first?: Uint8Array
   return new ReadableStream(source) as ReadableStream<Uint8Array>;
 }
 
+/** For a caller that still uses a chunk after asking for the next one (writes of it under way). */
+export interface ChunkRing {
+  /** Buffers read into by turns (at least 2). */
+  buffers: number;
+  /**
+   * Asked when the caller moves on from `chunk`: until when its buffer is still in use (undefined:
+   * it is not); a promise may resolve to the buffer to use instead (the same memory, transferred
+   * to a worker and back).
+   */
+  inUse(chunk: Uint8Array): Promise<ArrayBuffer | void> | undefined;
+}
+
+const TWO_BUFFERS: ChunkRing = { buffers: 2, inUse: () => undefined };
+
+/** Buffers to read into by turns: a free one, else the one held longest once the caller lets it go. */
+class BufferRing {
+  #free: ArrayBuffer[];
+  #held: { buffer: ArrayBuffer; until: Promise<ArrayBuffer | void> }[] = [];
+  constructor(readonly ring: ChunkRing, size: number, count: number) {
+    this.#free = Array.from({ length: count }, () => new ArrayBuffer(size));
+  }
+  async take(): Promise<ArrayBuffer> {
+    const free = this.#free.pop();
+    if (free !== undefined) return free;
+    const oldest = this.#held.shift()!;
+    return (await oldest.until) ?? oldest.buffer;
+  }
+  /** The caller moved on from `chunk`: its buffer is free again, or once `ring.inUse` says so. */
+  give(chunk: Uint8Array): void {
+    const until = this.ring.inUse(chunk);
+    if (until) this.#held.push({ buffer: chunk.buffer as ArrayBuffer, until });
+    else this.#free.push(chunk.buffer as ArrayBuffer);
+  }
+}
+
 /**
- * The chunks of `stream`, each valid only until the next one is asked for. A byte stream is read
- * into two buffers by turns (see resumeBytes): while the caller works on one chunk the next read
- * is already filling the other, and no chunk is allocated. Any other stream is read chunk by chunk
- * as it comes.
+ * The chunks of `stream`, each valid only until the next one is asked for (or, with `ring`, until
+ * `ring.inUse` lets it go). A byte stream is read into a few buffers by turns (see resumeBytes):
+ * while the caller works on one chunk the next read is already filling another, and no chunk is
+ * allocated. Any other stream is read chunk by chunk as it comes; with `ring`, each chunk is
+ * copied into the ring's buffers first (the stream's own buffers are not ours to hand on).
  */
-export async function* borrowedChunks(stream: ReadableStream<Uint8Array>, size = CHUNK): AsyncGenerator<Uint8Array> {
+export async function* borrowedChunks(stream: ReadableStream<Uint8Array>, size = CHUNK, ring = TWO_BUFFERS): AsyncGenerator<Uint8Array> {
   const byob = byobReader(stream);
   if (byob) {
-    let spare = new ArrayBuffer(size);
+    const buffers = new BufferRing(ring, size, Math.max(2, ring.buffers) - 1);
     let next: Promise<ReadableStreamReadResult<Uint8Array<ArrayBuffer>>> | undefined = byob.read(new Uint8Array(new ArrayBuffer(size)));
     try {
       while (next) {
         const result: ReadableStreamReadResult<Uint8Array<ArrayBuffer>> = await next;
         next = undefined;
         if (result.done || !result.value) return;
-        // start the next read into the other buffer before handing this one out
-        next = byob.read(new Uint8Array(spare));
+        // start the next read into another buffer before handing this one out
+        next = byob.read(new Uint8Array(await buffers.take()));
         yield result.value;
-        spare = result.value.buffer;
+        buffers.give(result.value);
       }
     } finally {
       // a read still under way when the caller stopped early ends with the lock's release
@@ -193,11 +229,21 @@ export async function* borrowedChunks(stream: ReadableStream<Uint8Array>, size =
     return;
   }
   const reader = stream.getReader();
+  const buffers = ring === TWO_BUFFERS ? undefined : new BufferRing(ring, size, Math.max(2, ring.buffers));
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
-      yield value;
+      if (!buffers) {
+        yield value;
+        continue;
+      }
+      let buffer = await buffers.take();
+      if (buffer.byteLength < value.length) buffer = new ArrayBuffer(value.length);
+      const copy = new Uint8Array(buffer, 0, value.length);
+      copy.set(value);
+      yield copy;
+      buffers.give(copy);
     }
   } finally {
     reader.releaseLock();

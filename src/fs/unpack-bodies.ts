@@ -24,12 +24,16 @@
  * Why never read a layer without verifying it: the blob may change between two reads. Bodies are
  * written from the one verified stream: if it fails its digest at the end, the unpack fails and
  * what was written goes with the staging directory.
+ *
+ * The files are made through TreeWriter.backgroundFiles where the host has it (Node, Deno and
+ * Bun: a worker thread), so that creating and writing them overlaps hashing and parsing the next
+ * chunks; each chunk's buffer is read into again only once the writes from it are done.
  */
 import { core } from '../core/wasm.ts';
 import type { LayerIndex } from '../core/layer-index.ts';
 import { TarParser } from '../core/tar.ts';
 import { LayerkitError } from '../errors.ts';
-import type { TreeWriter } from '../host.ts';
+import type { BackgroundFile, BackgroundFiles, TreeWriter } from '../host.ts';
 import type { Layer } from '../image/types.ts';
 import { indexTarFile } from '../tar/index-file.ts';
 import type { StackLayer } from './layer-stack.ts';
@@ -41,8 +45,14 @@ interface OpenBody {
   path: string;
   from: number;
   to: number;
-  handle?: number;
+  file?: BackgroundFile;
 }
+
+/**
+ * Buffers the layer is read into by turns. With files written in the background, a chunk's
+ * buffer stays in use until its writes are done, while the next chunks are read and hashed.
+ */
+const READ_BUFFERS = 4;
 
 /** A spooled body: where it is, and whether its entry's mode and times are on it already. */
 export interface SpooledBody {
@@ -58,6 +68,8 @@ export class LayerBodies {
   #spooled: (WrittenBodies | undefined)[] = [];
   /** Read-ahead layers whose headers no verified read has confirmed yet. */
   #unconfirmed = new Set<number>();
+  /** Where bodies are written, made at the first body and closed by remove(). */
+  #files: BackgroundFiles | undefined;
 
   /**
    * `owner`: what a new file gets here (TreeWriter.ownerOfNew). With `rootless` (no chown), or
@@ -137,19 +149,16 @@ export class LayerBodies {
 
   /** Removes the spool and whatever is left in it. */
   remove(): void {
+    this.#files?.close();
     this.writer.remove(this.dir);
   }
 
   /** Closes a finished body, with its entry's mode and times when no chown must come after; says which. */
-  #finish(index: LayerIndex, entry: number, handle: number): boolean {
+  #finish(index: LayerIndex, entry: number, file: BackgroundFile): boolean {
     const { owner, rootless } = this.options;
     const ownedAsIs = rootless || (owner !== undefined && index.uid(entry) === owner.uid && index.gid(entry) === owner.gid);
-    if (!ownedAsIs || !this.writer.closeWith) {
-      this.writer.close(handle);
-      return false;
-    }
-    this.writer.closeWith(handle, { mode: index.mode(entry) & 0o7777, mtime: index.mtime(entry) });
-    return true;
+    file.close(ownedAsIs ? { mode: index.mode(entry) & 0o7777, mtime: index.mtime(entry) } : undefined);
+    return ownedAsIs;
   }
 
   #path(layer: number, entry: number): string {
@@ -163,13 +172,15 @@ export class LayerBodies {
    */
   async #parse(stream: ReadableStream<Uint8Array>, place: (index: LayerIndex, entry: number) => string | undefined, written: WrittenBodies): Promise<LayerIndex> {
     const parser = new TarParser(core(), { index: true, sha256Files: false, hashStream: false });
-    // Chunks are borrowed: a file's bytes come into one reused buffer (about 3× cheaper than a
-    // fresh 1 MiB chunk per read), and each is parsed and written out before the next read.
+    const files = (this.#files ??= this.writer.backgroundFiles?.() ?? inlineFiles(this.writer));
+    // Chunks are borrowed: a file's bytes come into a few reused buffers (about 3× cheaper than a
+    // fresh 1 MiB chunk per read); a buffer is read into again once the writes from it are done.
+    const inUse = (chunk: Uint8Array) => files.commit(chunk.buffer as ArrayBuffer);
     const queue: OpenBody[] = [];
     let seen = 0;
     let position = 0;
     try {
-      for await (const chunk of borrowedChunks(stream)) {
+      for await (const chunk of borrowedChunks(stream, undefined, { buffers: READ_BUFFERS, inUse })) {
         parser.feed(chunk);
         const start = position;
         const end = (position += chunk.length);
@@ -182,23 +193,51 @@ export class LayerBodies {
         }
         while (queue.length > 0 && queue[0]!.from < end) {
           const body = queue[0]!;
-          body.handle ??= this.writer.createFile(body.path, 0o600);
-          this.writer.write(body.handle, chunk.subarray(Math.max(body.from, start) - start, Math.min(body.to, end) - start));
+          body.file ??= files.create(body.path, 0o600);
+          body.file.write(chunk.subarray(Math.max(body.from, start) - start, Math.min(body.to, end) - start));
           if (body.to > end) break;
           queue.shift();
-          written.set(body.entry, this.#finish(index, body.entry, body.handle));
+          written.set(body.entry, this.#finish(index, body.entry, body.file));
         }
       }
       parser.finish();
+      await files.drain();
       return parser.index;
     } catch (error) {
-      for (const body of queue) if (body.handle !== undefined) this.writer.close(body.handle);
+      await files.drain().catch(() => {});
       if (!stream.locked) await stream.cancel(error).catch(() => {});
       throw error;
     } finally {
       parser.dispose();
     }
   }
+}
+
+/** BackgroundFiles done in the foreground, at once, for writers without them. */
+function inlineFiles(writer: TreeWriter): BackgroundFiles {
+  const open = new Set<number>();
+  return {
+    create(path, mode) {
+      const handle = writer.createFile(path, mode);
+      open.add(handle);
+      return {
+        write: (bytes) => writer.write(handle, bytes),
+        close(meta) {
+          open.delete(handle);
+          if (!meta) return writer.close(handle);
+          if (writer.closeWith) return writer.closeWith(handle, meta);
+          writer.close(handle);
+          writer.setMetadata(path, { mode: meta.mode, notSymlink: true, mtime: meta.mtime });
+        },
+      };
+    },
+    commit: async (buffer) => buffer,
+    async drain() {
+      for (const handle of open) writer.close(handle);
+      open.clear();
+    },
+    close() {},
+  };
 }
 
 /**

@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { TreeWriter } from '../host.ts';
+import { workerBackgroundFiles } from './node-file-worker.ts';
 
 const { O_CREAT, O_EXCL, O_WRONLY, O_NOFOLLOW } = fs.constants;
 
@@ -73,4 +74,5 @@ export const nodeTreeWriter: TreeWriter = {
   },
   remove: (path) => fs.rmSync(path, { recursive: true, force: true }),
   rename: (from, to) => fs.renameSync(from, to),
+  backgroundFiles: workerBackgroundFiles,
 };

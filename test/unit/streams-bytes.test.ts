@@ -62,6 +62,46 @@ test('borrowedChunks reads a byte stream into one reused buffer, any sizes', asy
   assert.equal(await collect(plain), data);
 });
 
+test('borrowedChunks with a ring: a held chunk stays intact until let go, also when it comes back as another buffer', async () => {
+  const data = randomBytes(200_003, 6);
+  const pick = randomInts(12);
+  for (const plainStream of [false, true]) {
+    for (let round = 0; round < 10; round++) {
+      const most = 1 + pick(30_000);
+      const size = 1 + pick(40_000);
+      const buffers = 2 + pick(4);
+      // each chunk is held for a while, as a worker writing from it would; every other one is
+      // "transferred" (the caller's buffer detached, the memory handed back as a new ArrayBuffer)
+      const held: { chunk: Uint8Array; copy: Uint8Array }[] = [];
+      let k = 0;
+      const inUse = (chunk: Uint8Array) => {
+        const { buffer, byteOffset, length } = chunk;
+        const copy = chunk.slice();
+        const transfer = k++ % 2 === 0;
+        const back = transfer ? structuredClone(buffer as ArrayBuffer, { transfer: [buffer as ArrayBuffer] }) : (buffer as ArrayBuffer);
+        const view = new Uint8Array(back, byteOffset, length);
+        held.push({ chunk: view, copy });
+        return new Promise<ArrayBuffer | void>((resolve) => setTimeout(() => {
+          // nothing wrote into the buffer while it was held
+          assert.equal(view, copy, 'a held chunk changed');
+          resolve(transfer ? back : undefined);
+        }, pick(3)));
+      };
+      const source = plainStream
+        ? new ReadableStream<Uint8Array>({ start(c) { for (let at = 0; at < data.length; at += most) c.enqueue(data.slice(at, at + most)); c.close(); } })
+        : byteSource(data, most);
+      const parts: Uint8Array[] = [];
+      for await (const chunk of borrowedChunks(source, size, { buffers, inUse })) parts.push(chunk.slice());
+      const out = new Uint8Array(data.length);
+      let at = 0;
+      for (const p of parts) { out.set(p, at); at += p.length; }
+      assert.is(at, data.length);
+      assert.equal(out, data, `${plainStream ? 'plain' : 'byte'} stream, most ${most}, size ${size}, ${buffers} buffers`);
+      assert.ok(held.length === parts.length, 'every chunk was offered to inUse');
+    }
+  }
+});
+
 test('borrowedChunks: a caller that stops early (a read still under way) can then cancel the stream', async () => {
   const counters = { pulls: 0, cancelled: false };
   const stream = byteSource(randomBytes(500_000, 2), 10_000, counters);

@@ -1,0 +1,130 @@
+/**
+ * BackgroundFiles on a worker thread (node:worker_threads, which Node, Deno and Bun all have): an
+ * unpack's creates, writes, chmods and closes run there, synchronously, while the main thread
+ * hashes and parses the next chunks. Work goes over in one message per commit, the chunk's buffer
+ * transferred (not copied) and sent back; per file, the main thread only appends a few numbers.
+ * Measured on one debootstrap-sized layer: the calls' own cost moves off the main thread, which
+ * the thread pool's per-call promises (fs.open, fs.write, ...) did not achieve: their bookkeeping
+ * on the main thread cost about as much as the calls.
+ */
+import { Worker } from 'node:worker_threads';
+import type { BackgroundFile, BackgroundFiles } from '../host.ts';
+
+const Op = { Create: 0, Write: 1, Close: 2, CloseWith: 3 } as const;
+
+/** The worker: runs each message's steps in order; after a failure, only closes files. */
+const WORKER = `
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const { O_CREAT, O_EXCL, O_WRONLY, O_NOFOLLOW } = fs.constants;
+const CREATE = O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW;
+const open = new Map();
+let failure;
+const fail = (e) => { failure ??= { message: String(e && e.message || e), code: e && e.code }; };
+parentPort.on('message', ({ steps, paths, buffer }) => {
+  const bytes = buffer ? new Uint8Array(buffer) : undefined;
+  for (let k = 0, p = 0; k < steps.length; ) {
+    const op = steps[k++], id = steps[k++];
+    try {
+      if (op === ${Op.Create}) {
+        const path = paths[p++], mode = steps[k++];
+        if (failure === undefined) open.set(id, fs.openSync(path, CREATE, mode));
+      } else if (op === ${Op.Write}) {
+        const from = steps[k++], length = steps[k++], position = steps[k++];
+        const fd = open.get(id);
+        if (fd !== undefined && failure === undefined) {
+          for (let at = 0; at < length; ) at += fs.writeSync(fd, bytes, from + at, length - at, position + at);
+        }
+      } else {
+        const meta = op === ${Op.CloseWith} ? [steps[k++], steps[k++]] : undefined;
+        const fd = open.get(id);
+        open.delete(id);
+        if (fd !== undefined) {
+          try {
+            if (meta && failure === undefined) { fs.fchmodSync(fd, meta[0]); fs.futimesSync(fd, meta[1], meta[1]); }
+          } finally { fs.closeSync(fd); }
+        }
+      }
+    } catch (e) { fail(e); }
+  }
+  parentPort.postMessage({ buffer, failure }, buffer ? [buffer] : []);
+});
+`;
+
+export function workerBackgroundFiles(): BackgroundFiles {
+  let worker: Worker | undefined;
+  let steps: number[] = [];
+  let paths: string[] = [];
+  let nextId = 0;
+  const unclosed = new Set<BackgroundFile>();
+  /** Replies awaited, in the order their messages went (the worker answers in that order). */
+  const replies: ((reply: { buffer?: ArrayBuffer; failure?: { message: string; code?: string } }) => void)[] = [];
+  let failure: Error | undefined;
+  const start = () => {
+    if (worker) return worker;
+    worker = new Worker(WORKER, { eval: true });
+    worker.on('message', (reply) => replies.shift()?.(reply));
+    worker.on('error', (error) => {
+      failure ??= error;
+      for (const answer of replies.splice(0)) answer({});
+    });
+    return worker;
+  };
+  const send = (buffer: ArrayBuffer | undefined): Promise<ArrayBuffer | undefined> => {
+    const message = { steps, paths, buffer };
+    steps = [];
+    paths = [];
+    const reply = new Promise<ArrayBuffer | undefined>((resolve) => {
+      replies.push(({ buffer: back, failure: failed }) => {
+        if (failed) failure ??= Object.assign(new Error(failed.message), { code: failed.code });
+        resolve(back);
+      });
+    });
+    start().postMessage(message, buffer ? [buffer] : []);
+    return reply;
+  };
+  let last: Promise<unknown> = Promise.resolve();
+  return {
+    create(path, mode) {
+      const id = nextId++;
+      steps.push(Op.Create, id, mode);
+      paths.push(path);
+      let position = 0;
+      const file: BackgroundFile = {
+        write(bytes) {
+          steps.push(Op.Write, id, bytes.byteOffset, bytes.length, position);
+          position += bytes.length;
+        },
+        close(meta) {
+          unclosed.delete(file);
+          if (meta) steps.push(Op.CloseWith, id, meta.mode, meta.mtime.sec + meta.mtime.nsec / 1e9);
+          else steps.push(Op.Close, id);
+        },
+      };
+      unclosed.add(file);
+      return file;
+    },
+    async commit(buffer) {
+      if (steps.length === 0) return buffer;
+      const size = buffer.byteLength;
+      const back = send(buffer);
+      last = back;
+      // a worker that died gives nothing back: a fresh buffer keeps the reader going to drain
+      return (await back) ?? new ArrayBuffer(size);
+    },
+    async drain() {
+      for (const file of [...unclosed]) file.close();
+      if (steps.length > 0) last = send(undefined);
+      await last;
+      if (failure) {
+        const error = failure;
+        failure = undefined;
+        throw error;
+      }
+    },
+    close() {
+      void worker?.terminate();
+      worker = undefined;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+// The worker thread that writes unpack's files (src/runtime/node-file-worker.ts): bytes land in
+// the files they were queued for, at their positions, across commits; the buffer comes back with
+// its bytes; metadata goes on through the handle; a failure is thrown by drain, files are closed.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { workerBackgroundFiles } from '../../src/runtime/node-file-worker.ts';
+import { randomBytes } from '../_setup.ts';
+
+test('files queued across commits get their bytes, modes and times; the buffer comes back intact', async () => {
+  const dir = mkdtempSync(`${tmpdir()}/lk-file-worker-`);
+  const files = workerBackgroundFiles();
+  try {
+    const data = randomBytes(300_000, 4);
+    const a = files.create(`${dir}/a`, 0o600);
+    const b = files.create(`${dir}/b`, 0o600);
+    let buffer = data.slice(0, 100_000).buffer;
+    a.write(new Uint8Array(buffer, 0, 60_000));
+    b.write(new Uint8Array(buffer, 60_000, 40_000));
+    b.close({ mode: 0o4755, mtime: { sec: 1_600_000_000, nsec: 500_000_000 } });
+    buffer = await files.commit(buffer);
+    assert.equal(new Uint8Array(buffer), data.subarray(0, 100_000), 'the buffer came back with its bytes');
+    // the second part of `a` comes in a later buffer
+    const next = data.slice(100_000).buffer;
+    a.write(new Uint8Array(next, 0, 200_000));
+    a.close({ mode: 0o640, mtime: { sec: 1_500_000_000, nsec: 0 } });
+    await files.commit(next);
+    await files.drain();
+    assert.equal(new Uint8Array(readFileSync(`${dir}/a`)), new Uint8Array([...data.subarray(0, 60_000), ...data.subarray(100_000)]));
+    assert.equal(new Uint8Array(readFileSync(`${dir}/b`)), data.subarray(60_000, 100_000));
+    assert.is(lstatSync(`${dir}/b`).mode & 0o7777, 0o4755);
+    assert.is(lstatSync(`${dir}/a`).mode & 0o7777, 0o640);
+    assert.is(Math.round(lstatSync(`${dir}/b`).mtimeMs), 1_600_000_000_500);
+    assert.is(lstatSync(`${dir}/a`).mtimeMs, 1_500_000_000_000);
+  } finally {
+    files.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a failure is thrown by drain; files after it are not made, open ones are closed', async () => {
+  const dir = mkdtempSync(`${tmpdir()}/lk-file-worker-fail-`);
+  const files = workerBackgroundFiles();
+  try {
+    writeFileSync(`${dir}/taken`, 'x');
+    const bytes = new Uint8Array(10).fill(1);
+    const first = files.create(`${dir}/first`, 0o600);
+    first.write(bytes.subarray(0, 5));
+    files.create(`${dir}/taken`, 0o600).close(); // exists: refused (O_EXCL)
+    files.create(`${dir}/later`, 0o600).close();
+    await files.commit(bytes.buffer);
+    let code: string | undefined;
+    await files.drain().catch((e) => (code = (e as { code?: string }).code));
+    assert.is(code, 'EEXIST');
+    assert.is(readFileSync(`${dir}/taken`, 'utf8'), 'x', 'the existing file is untouched');
+    assert.not.ok(existsSync(`${dir}/later`), 'nothing is made after a failure');
+    await files.drain(); // the failure was reported once; nothing is left running
+  } finally {
+    files.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
