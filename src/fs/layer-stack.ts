@@ -91,10 +91,12 @@ function layerInput(index: LayerIndex): UnionLayerInput {
   const linkThroughSymlink = (target: string) => {
     try { return throughSymlink(cleanName(target)); } catch { return false; }
   };
-  for (let i = 0; i < index.count; i++) {
+  // Nothing is rewritten before the first symlink or pax global header, so the walk starts there:
+  // a small loop over type bytes, where the whole walk would be compiled (and in Deno, slow).
+  for (let i = firstSymlinkOrGlobal(index); i < index.count; i++) {
     const type: UnionEntryType = UNION_TYPES[index.type(i)] ?? 'other';
     if (type !== 'skip' && symlinks.size === 0 && type !== 'symlink' && rewritten === undefined) {
-      continue; // fast path: nothing to rewrite so far (no view of the name made: in Deno that costs more than the rest)
+      continue; // nothing to rewrite so far (no view of the name made)
     }
     let name: Uint8Array | string = index.pathBytes(i);
     let link: Uint8Array | string | undefined = type === 'hardlink' ? index.linknameBytes(i) : undefined;
@@ -121,6 +123,18 @@ function layerInput(index: LayerIndex): UnionLayerInput {
     }
   }
   return rewritten ?? { table: index.table };
+}
+
+const SYMLINK = 0x32;
+const PAX_GLOBAL = 0x67;
+
+function firstSymlinkOrGlobal(index: LayerIndex): number {
+  const count = index.count;
+  for (let i = 0; i < count; i++) {
+    const typeflag = index.typeflag(i);
+    if (typeflag === SYMLINK || typeflag === PAX_GLOBAL) return i;
+  }
+  return count;
 }
 
 /** Merges layers [from, to) of the stack (all by default); entry numbers stay the layers' own. */

@@ -108,7 +108,7 @@ export class UnionFS {
       const last = pending.length === 0;
       if (this.union.type(pos) === 'symlink' && (!last || followLast)) {
         if (++hops > MAX_SYMLINK_HOPS) throw new LayerkitError('SYMLINK_LOOP', `${path}: more than ${MAX_SYMLINK_HOPS} symlinks`, { hint: 'the image has a symlink loop' });
-        const target = this.#meta(pos).linkname ?? '';
+        const target = this.metadata(pos).linkname ?? '';
         done.pop();
         if (target.startsWith('/')) done.length = 0;
         pending.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
@@ -208,7 +208,7 @@ export class UnionFS {
 
   /** The metadata at position `pos` (-2: the root). */
   entry(pos: number): FsEntry {
-    const entry = this.#meta(pos);
+    const entry = this.metadata(pos);
     if (pos >= 0 && entry.type === 'file') {
       const leader = this.#hardlinkLeaders().get(this.union.inode(pos));
       if (leader !== undefined) entry.hardlink = leader;
@@ -216,7 +216,8 @@ export class UnionFS {
     return entry;
   }
 
-  #meta(pos: number): FsEntry {
+  /** As entry(), without `hardlink` (for callers that group a file's names by inode themselves). */
+  metadata(pos: number): FsEntry {
     const u = this.union;
     const layer = pos === -2 ? u.rootLayer : u.sourceLayer(pos);
     const i = pos === -2 ? u.rootEntry : u.sourceEntry(pos);

@@ -67,7 +67,8 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   const { writer } = root;
   const warn = (m: string) => { warnings++; options.warn?.(m); };
   let warnings = 0;
-  const entries = list.map((pos) => fs.entry(pos));
+  // hardlinks are grouped below by inode (firstOfInode), so entries need no `hardlink`
+  const entries = list.map((pos) => fs.metadata(pos));
   // Each entry is resolved once, when it is made, and its metadata is applied at that same place at
   // the end: a later entry cannot change what the place's parents are (see Root).
   const dirsMade: Made[] = [];
