@@ -173,33 +173,12 @@ export class LayerBodies {
   async #parse(stream: ReadableStream<Uint8Array>, place: (index: LayerIndex, entry: number) => string | undefined, written: WrittenBodies): Promise<LayerIndex> {
     const parser = new TarParser(core(), { index: true, sha256Files: false, hashStream: false });
     const files = (this.#files ??= this.writer.backgroundFiles?.() ?? inlineFiles(this.writer));
+    const bodies = new BodyCursor(parser, files, place, (index, entry, file) => written.set(entry, this.#finish(index, entry, file)));
     // Chunks are borrowed: a file's bytes come into a few reused buffers (about 3× cheaper than a
     // fresh 1 MiB chunk per read); a buffer is read into again once the writes from it are done.
     const inUse = (chunk: Uint8Array) => files.commit(chunk.buffer as ArrayBuffer);
-    const queue: OpenBody[] = [];
-    let seen = 0;
-    let position = 0;
     try {
-      for await (const chunk of borrowedChunks(stream, undefined, { buffers: READ_BUFFERS, inUse })) {
-        parser.feed(chunk);
-        const start = position;
-        const end = (position += chunk.length);
-        // entries whose headers this chunk completed; their data starts here or later
-        const index = parser.index;
-        for (const count = index.count; seen < count; seen++) {
-          const from = index.dataOffset(seen);
-          const path = from >= start && index.size(seen) > 0 ? place(index, seen) : undefined;
-          if (path !== undefined) queue.push({ entry: seen, path, from, to: from + index.size(seen) });
-        }
-        while (queue.length > 0 && queue[0]!.from < end) {
-          const body = queue[0]!;
-          body.file ??= files.create(body.path, 0o600);
-          body.file.write(chunk.subarray(Math.max(body.from, start) - start, Math.min(body.to, end) - start));
-          if (body.to > end) break;
-          queue.shift();
-          written.set(body.entry, this.#finish(index, body.entry, body.file));
-        }
-      }
+      for await (const chunk of borrowedChunks(stream, undefined, { buffers: READ_BUFFERS, inUse })) bodies.feed(chunk);
       parser.finish();
       await files.drain();
       return parser.index;
@@ -209,6 +188,55 @@ export class LayerBodies {
       throw error;
     } finally {
       parser.dispose();
+    }
+  }
+
+}
+
+/**
+ * Follows a tar stream chunk by chunk: parses it and queues the bytes of each body `place` names
+ * for the file made there. Apart from the stream loop, so that the part that runs for every entry
+ * is small (V8 compiles it sooner, and for less).
+ */
+class BodyCursor {
+  /** Bodies whose headers are parsed and whose bytes are not all seen; the first unfinished at `next`. */
+  #queue: OpenBody[] = [];
+  #next = 0;
+  #seen = 0;
+  #position = 0;
+
+  constructor(
+    readonly parser: TarParser,
+    readonly files: BackgroundFiles,
+    readonly place: (index: LayerIndex, entry: number) => string | undefined,
+    readonly finished: (index: LayerIndex, entry: number, file: BackgroundFile) => void,
+  ) {}
+
+  feed(chunk: Uint8Array): void {
+    this.parser.feed(chunk);
+    const start = this.#position;
+    const end = (this.#position += chunk.length);
+    // entries whose headers this chunk completed; their data starts here or later
+    const index = this.parser.index;
+    for (const count = index.count; this.#seen < count; this.#seen++) {
+      const entry = this.#seen;
+      const from = index.dataOffset(entry);
+      const size = index.size(entry);
+      const path = from >= start && size > 0 ? this.place(index, entry) : undefined;
+      if (path !== undefined) this.#queue.push({ entry, path, from, to: from + size });
+    }
+    const queue = this.#queue;
+    while (this.#next < queue.length && queue[this.#next]!.from < end) {
+      const body = queue[this.#next]!;
+      body.file ??= this.files.create(body.path, 0o600);
+      body.file.write(chunk.subarray(Math.max(body.from, start) - start, Math.min(body.to, end) - start));
+      if (body.to > end) break;
+      this.#next++;
+      this.finished(index, body.entry, body.file);
+    }
+    if (this.#next === queue.length) {
+      queue.length = 0;
+      this.#next = 0;
     }
   }
 }
