@@ -52,7 +52,7 @@ interface OpenBody {
  * Buffers the layer is read into by turns. With files written in the background, a chunk's
  * buffer stays in use until its writes are done, while the next chunks are read and hashed.
  */
-const READ_BUFFERS = 4;
+const READ_BUFFERS = 8;
 
 /** A spooled body: where it is, and whether its entry's mode and times are on it already. */
 export interface SpooledBody {

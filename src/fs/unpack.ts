@@ -72,15 +72,11 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   // Each entry is resolved once, when it is made, and its metadata is applied at that same place at
   // the end: a later entry cannot change what the place's parents are (see Root).
   const dirsMade: Made[] = [];
+  // What the root holds is what this unpack made in it (see Root), and directories come first,
+  // so a place that is not a directory made here is free: no lstat (mkdir fails if it is not).
   const mkdirs = (entry: FsEntry): Made => {
     const at = root.place(entry.path);
-    if (!root.made(at)) {
-      const kind = writer.kind(at);
-      if (kind !== 'dir') {
-        if (kind !== undefined) writer.remove(at);
-        root.mkdir(at);
-      }
-    }
+    if (!root.made(at)) root.mkdir(at);
     return { e: entry, at };
   };
   // 1. directories, parents first (depth-first order)
