@@ -44,6 +44,9 @@ export interface TarParserOptions {
 // memory that is not on top of its heap, so a context is reset and reused, never freed.
 const pools = new WeakMap<Core, number[]>();
 
+/** Bytes fed at a time by feedSkippingData: a header, or a few small entries, per kernel call. */
+const SKIPPING_STEP = 8 * 1024;
+
 export class TarParser {
   readonly ctx: number;
   readonly bufferSize: number;
@@ -113,6 +116,25 @@ export class TarParser {
       this.core.bytes(this.bufferPtr, slice.length).set(slice);
       // After the end the kernel still hashes what follows: the diffID covers trailing bytes.
       if (this.feedLoaded(slice.length)) ended = true;
+    }
+    return ended;
+  }
+
+  /**
+   * As feed(), for a parser that hashes nothing (see skipData): entries' data is stepped over
+   * instead of copied into the kernel, and only headers and small entries' bytes go in (unpack
+   * writes bodies from the chunk itself, so its parse need not copy 200 MB it never reads).
+   */
+  feedSkippingData(chunk: Uint8Array): boolean {
+    let ended = false;
+    const step = Math.min(this.bufferSize, SKIPPING_STEP);
+    for (let offset = 0; offset < chunk.length; ) {
+      offset += this.skipData(chunk.length - offset);
+      if (offset >= chunk.length) break;
+      const slice = chunk.subarray(offset, offset + step);
+      this.core.bytes(this.bufferPtr, slice.length).set(slice);
+      if (this.feedLoaded(slice.length)) ended = true;
+      offset += slice.length;
     }
     return ended;
   }

@@ -213,7 +213,7 @@ class BodyCursor {
   ) {}
 
   feed(chunk: Uint8Array): void {
-    this.parser.feed(chunk);
+    this.parser.feedSkippingData(chunk);
     const start = this.#position;
     const end = (this.#position += chunk.length);
     // entries whose headers this chunk completed; their data starts here or later

@@ -161,6 +161,46 @@ test('every corpus archive lists as Go lists it by seeking over contents (indexT
   assert.ok(compared >= 200, `only ${compared} archives compared`);
 });
 
+test('feedSkippingData indexes every corpus archive as feed does, at random split points', async () => {
+  const { TarParser } = await import('../../src/core/tar.ts');
+  const { core } = await import('../../src/core/wasm.ts');
+  const pick = randomInts(21);
+  const indexOf = (bytes: Uint8Array, skipping: boolean, cuts: number[]) => {
+    const parser = new TarParser(core(), { index: true, sha256Files: false, hashStream: false });
+    let error = '';
+    try {
+      let at = 0;
+      for (const cut of [...cuts, bytes.length]) {
+        const chunk = bytes.subarray(at, cut);
+        if (skipping) parser.feedSkippingData(chunk);
+        else parser.feed(chunk);
+        at = cut;
+      }
+      parser.finish();
+    } catch (e) {
+      if (!(e instanceof TarError)) throw e;
+      error = `${e.code} at entry ${parser.index.count}`;
+    }
+    const out = { entries: entriesOf(parser.index), offsets: Array.from({ length: parser.index.count }, (_, i) => parser.index.dataOffset(i)), error };
+    parser.index.free();
+    parser.dispose();
+    return out;
+  };
+  const failures: string[] = [];
+  let compared = 0;
+  for (const c of cases.filter((c) => !c.slow || FAST_ANYWAY.has(c.id))) {
+    const bytes = await caseBytes(c);
+    if (!bytes) continue;
+    const cuts = Array.from({ length: 1 + pick(6) }, () => pick(bytes.length + 1)).sort((a, b) => a - b);
+    const fed = indexOf(bytes, false, cuts);
+    const skipped = indexOf(bytes, true, cuts);
+    if (JSON.stringify(fed) !== JSON.stringify(skipped)) failures.push(`${c.id} (cuts ${cuts.join(',')})`);
+    compared++;
+  }
+  assert.equal(failures, []);
+  assert.ok(compared >= 200, `only ${compared} archives compared`);
+});
+
 test('indexTarFile jumps over contents: a 64 MiB file costs a few reads', async () => {
   const { writeTar } = await import('../../src/tar/writer.ts');
   const body = new Uint8Array(32 << 20);
