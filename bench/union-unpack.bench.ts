@@ -6,14 +6,16 @@
  * each. Layers are stored uncompressed so the figures compare extraction, not gzip. Host runtimes
  * only.
  *
- * Every run extracts into a new directory on a fresh ext4 filesystem (a loop mount made for each
- * runtime's cases, removed at the end), and nothing is deleted while cases are timed. On this
- * machine's own ext4 (no journal), creating a file skips, one by one, every inode freed in the
- * last 60 s (ext4's `recently_deleted`; 360 s while the inode-table block is dirty), so any
- * extraction within minutes of an `rm -rf` of an earlier tree took 5-10 s instead of 0.5-1.5 s,
- * for tar and layerkit alike. Where a loop mount is refused (not root), the trees go under
- * build/ and the note says so. Before each run, `sync` (untimed) writes back the previous run's
- * data, so that no run pays for another's writeback.
+ * Every run extracts into an empty ext4 filesystem made just before it (a loop mount, made afresh
+ * before each run, untimed, and removed at the end), and nothing is deleted while cases are
+ * timed. On this machine's own ext4 (no journal), creating a file skips, one by one, every inode
+ * freed in the last 60 s (ext4's `recently_deleted`; 360 s while the inode-table block is
+ * dirty), so any extraction within minutes of an `rm -rf` of an earlier tree took 5-10 s instead
+ * of 0.5-1.5 s, for tar and layerkit alike. And on one filesystem kept for all runs, every tool
+ * slowed down by a third to a half from the fourth round on (tar from 0.7 s to 1.15 s), so a
+ * median depended on where that step fell. Where a loop mount is refused (not root), the trees go
+ * under build/ and the note says so; there, `sync` (untimed) before each run writes back the
+ * previous run's data.
  *
  *   node --import tsx bench/union-unpack.bench.ts --runs 3     or     npm run bench -- union-unpack
  */
@@ -141,14 +143,17 @@ function mountScratch(): { dir: string } | { refused: string } {
   return { dir: scratchMount };
 }
 
-/** A case that runs `script(dir)` through sh, with a new output directory every run; skipped without `needs`. */
-function freshTreeCase(name: string, out: string, script: (dir: string) => string, note: string, needs: string): Case {
+/**
+ * A case that runs `script(dir)` through sh, with a new output directory every run, after
+ * `before` (untimed); skipped without `needs`.
+ */
+function freshTreeCase(name: string, out: string, script: (dir: string) => string, note: string, needs: string, before: () => void): Case {
   let run = 0;
   return {
     name,
     note,
     skip: hasCommand(needs) ? undefined : `${needs} is not installed (scripts/install-system-deps.sh)`,
-    before: () => void spawnSync('sync'),
+    before,
     run: () => {
       const result = spawnSync('sh', sh(script(`${out}/${name.split(' ')[0]}-${run++}`)), { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
       if (result.status !== 0) throw new Error(`${name} exited ${result.status}: ${result.stderr.trim()}`);
@@ -168,7 +173,7 @@ export default workload(import.meta, {
     const scratch = mountScratch();
     process.once('exit', removeScratch);
     const out = 'dir' in scratch ? `${scratch.dir}/${runtime}` : `${work}/out-${runtime}`;
-    const where = 'dir' in scratch ? 'a fresh ext4 loop mount' : `build/ (no loop mount: ${scratch.refused})`;
+    const where = 'dir' in scratch ? 'an ext4 loop mount made afresh before each run' : `build/ (no loop mount: ${scratch.refused})`;
     rmSync(out, { recursive: true, force: true });
     mkdirSync(out, { recursive: true });
     const [command, args] = layerkitCommand();
@@ -187,10 +192,17 @@ export default workload(import.meta, {
     const theirs = listing(`${out}/check-tar`);
     if (mine.join('\n') !== theirs.join('\n')) throw new Error(`layerkit unpack and tar -xf differ (${mine.length} vs ${theirs.length} paths)`);
     if (existsSync(`${out}/check-umoci/rootfs`) && listing(`${out}/check-umoci/rootfs`).join('\n') !== mine.join('\n')) throw new Error('umoci unpack gives another tree');
+    // before every run: a new empty filesystem where loop mounts work, else a writeback of the last run
+    const before = () => {
+      if (!('dir' in scratch)) return void spawnSync('sync');
+      const again = mountScratch();
+      if (!('dir' in again)) throw new Error(`the scratch filesystem could not be made again: ${again.refused}`);
+      mkdirSync(out, { recursive: true });
+    };
     return [
-      freshTreeCase('layerkit unpack', out, scripts.layerkit, `${mine.length} paths; a new directory every run, on ${where}`, command),
-      freshTreeCase('umoci unpack', out, scripts.umoci, 'umoci 0.4.7', 'umoci'),
-      freshTreeCase('GNU tar -xf', out, scripts.tar, 'flattened tar (layerkit export)', 'tar'),
+      freshTreeCase('layerkit unpack', out, scripts.layerkit, `${mine.length} paths; a new directory every run, on ${where}`, command, before),
+      freshTreeCase('umoci unpack', out, scripts.umoci, 'umoci 0.4.7', 'umoci', before),
+      freshTreeCase('GNU tar -xf', out, scripts.tar, 'flattened tar (layerkit export)', 'tar', before),
     ];
   },
 });
