@@ -73,10 +73,10 @@ export class LayerBodies {
 
   /**
    * `owner`: what a new file gets here (TreeWriter.ownerOfNew). With `rootless` (no chown), or
-   * where an entry's owner is what a new file gets anyway, the
-   * entry's mode and times are set on the new file through its handle (TreeWriter.closeWith),
-   * sparing a chmod and a utimes by path later. Bodies that need a chown get all their metadata
-   * by path at the end: a chown after the chmod would clear setuid and setgid bits.
+   * where an entry's owner is what a new file gets anyway, the entry's mode and times are set on
+   * the new file through its handle, sparing a chmod and a utimes by path later. Bodies that need
+   * a chown get all their metadata by path at the end: a chown after the chmod would clear
+   * setuid and setgid bits.
    */
   constructor(readonly writer: TreeWriter, readonly dir: string, readonly options: { rootless: boolean; owner: { uid: number; gid: number } | undefined }) {}
 
@@ -190,7 +190,6 @@ export class LayerBodies {
       parser.dispose();
     }
   }
-
 }
 
 /**

@@ -81,77 +81,9 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   };
   // 1. directories, parents first (depth-first order)
   for (const e of entries) if (e.type === 'dir') dirsMade.push(mkdirs(e));
-  // 2. file contents: linked from the spool, else read from the layer in stream order; one body per inode
+  // 2. file contents, one body per inode
   const firstOfInode = new Map<number, string>();
-  // each body with where its bytes are (layer, entry, offset), read once: the sort compares n log n times
-  const bodies: { k: number; layer: number; entry: number; offset: number }[] = [];
-  list.forEach((pos, k) => {
-    if (entries[k]!.type !== 'file') return;
-    const inode = fs.union.inode(pos);
-    if (firstOfInode.has(inode)) return;
-    firstOfInode.set(inode, entries[k]!.path);
-    const layer = fs.union.sourceLayer(pos);
-    const entry = fs.union.sourceEntry(pos);
-    bodies.push({ k, layer, entry, offset: fs.stack[layer]!.index.dataOffset(entry) });
-  });
-  bodies.sort((a, b) => a.layer - b.layer || a.offset - b.offset);
-  const filesMade: Made[] = [];
-  const placed = new Set<string>();
-  // Written in place or moved there only when the place is free: neither create (O_EXCL,
-  // O_NOFOLLOW) nor rename ever follows or writes through what is at its destination, and their
-  // parents resolve as the directories' did. What the root holds now is exactly what this unpack
-  // made in it (the directories of step 1 and the bodies so far: the staging directory was made
-  // empty and is ours), so a place that is neither is free without an lstat. An occupied place
-  // (impossible: union paths are distinct and no symlink exists yet), a failed rename, a sparse
-  // or empty body are written the slow way: read through the union, created where they go.
-  const slow: { k: number; at: string }[] = [];
-  const placeOf = (k: number) => {
-    const at = root.place(entries[k]!.path);
-    const free = !root.made(at) && !placed.has(at);
-    placed.add(at);
-    return { at, free };
-  };
-  for (let from = 0, to = 0; from < bodies.length; from = to) {
-    const layer = bodies[from]!.layer;
-    while (to < bodies.length && bodies[to]!.layer === layer) to++;
-    if (context.bodies.readAhead(layer)) {
-      // one verified stream of the layer writes every body it supplies
-      const places = new Map<number, { k: number; at: string }>();
-      for (const { k, entry } of bodies.slice(from, to)) {
-        const { at, free } = placeOf(k);
-        if (free && spoolable(fs.stack[layer]!.index, entry)) places.set(entry, { k, at });
-        else slow.push({ k, at });
-      }
-      const written = await context.bodies.writeInPlace(layer, fs.stack[layer]!, new Map([...places].map(([entry, { at }]) => [entry, at])));
-      for (const [entry, { k, at }] of places) {
-        if (written.has(entry)) filesMade.push({ e: entries[k]!, at, hasMetadata: written.get(entry) });
-        else slow.push({ k, at });
-      }
-      continue;
-    }
-    for (const { k, entry } of bodies.slice(from, to)) {
-      const { at, free } = placeOf(k);
-      const spooled = context.bodies.take(layer, entry);
-      if (spooled !== undefined && free) {
-        try {
-          writer.rename(spooled.path, at);
-          // the entry's own mode and times, the same as fs.entry gives (same layer, same entry)
-          filesMade.push({ e: entries[k]!, at, hasMetadata: spooled.metadata });
-          continue;
-        } catch { /* below */ }
-      }
-      slow.push({ k, at });
-    }
-  }
-  for (const { k, at } of slow) {
-    filesMade.push({ e: entries[k]!, at });
-    const handle = writer.createFile(at, 0o600);
-    try {
-      for await (const chunk of fs.contentChunks(list[k]!)) writer.write(handle, chunk);
-    } finally {
-      writer.close(handle);
-    }
-  }
+  const filesMade = await writeBodies(fs, list, entries, root, context, firstOfInode);
   // 3. links, symlinks (verbatim targets) and special files (made in one batch)
   const made: Made[] = [];
   const nodes: Parameters<TreeWriter['mknod']>[0] = [];
@@ -232,6 +164,86 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   // last: setting a path's times never changes its parent's, so the order within the batch is free
   if (exactTimes.length) writer.setTimesExact(exactTimes);
   return warnings;
+}
+
+/**
+ * Step 2 of writeView: the body of every regular file in `list`, once per inode (the first name
+ * of each goes in `firstOfInode`). A read-ahead layer's bodies are written in place from its one
+ * verified stream; a spooled body is moved into place; anything else (sparse, empty, a place
+ * taken) is read through the union. Bodies go in stream order: layer by layer, by offset.
+ */
+async function writeBodies(fs: UnionFS, list: number[], entries: FsEntry[], root: Root, context: WriteContext, firstOfInode: Map<number, string>): Promise<Made[]> {
+  const { writer } = root;
+  // each body with where its bytes are (layer, entry, offset), read once: the sort compares n log n times
+  const bodies: { k: number; layer: number; entry: number; offset: number }[] = [];
+  list.forEach((pos, k) => {
+    if (entries[k]!.type !== 'file') return;
+    const inode = fs.union.inode(pos);
+    if (firstOfInode.has(inode)) return;
+    firstOfInode.set(inode, entries[k]!.path);
+    const layer = fs.union.sourceLayer(pos);
+    const entry = fs.union.sourceEntry(pos);
+    bodies.push({ k, layer, entry, offset: fs.stack[layer]!.index.dataOffset(entry) });
+  });
+  bodies.sort((a, b) => a.layer - b.layer || a.offset - b.offset);
+  const filesMade: Made[] = [];
+  const placed = new Set<string>();
+  // Written in place or moved there only when the place is free: neither create (O_EXCL,
+  // O_NOFOLLOW) nor rename ever follows or writes through what is at its destination, and their
+  // parents resolve as the directories' did. What the root holds now is exactly what this unpack
+  // made in it (the directories of step 1 and the bodies so far: the staging directory was made
+  // empty and is ours), so a place that is neither is free without an lstat. An occupied place
+  // (impossible: union paths are distinct and no symlink exists yet), a failed rename, a sparse
+  // or empty body are written the slow way: read through the union, created where they go.
+  const slow: { k: number; at: string }[] = [];
+  const placeOf = (k: number) => {
+    const at = root.place(entries[k]!.path);
+    const free = !root.made(at) && !placed.has(at);
+    placed.add(at);
+    return { at, free };
+  };
+  for (let from = 0, to = 0; from < bodies.length; from = to) {
+    const layer = bodies[from]!.layer;
+    while (to < bodies.length && bodies[to]!.layer === layer) to++;
+    if (context.bodies.readAhead(layer)) {
+      // one verified stream of the layer writes every body it supplies
+      const places = new Map<number, { k: number; at: string }>();
+      for (const { k, entry } of bodies.slice(from, to)) {
+        const { at, free } = placeOf(k);
+        if (free && spoolable(fs.stack[layer]!.index, entry)) places.set(entry, { k, at });
+        else slow.push({ k, at });
+      }
+      const written = await context.bodies.writeInPlace(layer, fs.stack[layer]!, new Map([...places].map(([entry, { at }]) => [entry, at])));
+      for (const [entry, { k, at }] of places) {
+        if (written.has(entry)) filesMade.push({ e: entries[k]!, at, hasMetadata: written.get(entry) });
+        else slow.push({ k, at });
+      }
+      continue;
+    }
+    for (const { k, entry } of bodies.slice(from, to)) {
+      const { at, free } = placeOf(k);
+      const spooled = context.bodies.take(layer, entry);
+      if (spooled !== undefined && free) {
+        try {
+          writer.rename(spooled.path, at);
+          // the entry's own mode and times, the same as fs.entry gives (same layer, same entry)
+          filesMade.push({ e: entries[k]!, at, hasMetadata: spooled.metadata });
+          continue;
+        } catch { /* below */ }
+      }
+      slow.push({ k, at });
+    }
+  }
+  for (const { k, at } of slow) {
+    filesMade.push({ e: entries[k]!, at });
+    const handle = writer.createFile(at, 0o600);
+    try {
+      for await (const chunk of fs.contentChunks(list[k]!)) writer.write(handle, chunk);
+    } finally {
+      writer.close(handle);
+    }
+  }
+  return filesMade;
 }
 
 /** The whiteouts and opaque directories layer `layer` contributes, by the overlayfs conversion rules. */
