@@ -209,8 +209,8 @@ class BufferRing {
 export async function* borrowedChunks(stream: ReadableStream<Uint8Array>, size = CHUNK, ring = TWO_BUFFERS): AsyncGenerator<Uint8Array> {
   const byob = byobReader(stream);
   if (byob) {
-    const buffers = new BufferRing(ring, size, Math.max(2, ring.buffers) - 1);
-    let next: Promise<ReadableStreamReadResult<Uint8Array<ArrayBuffer>>> | undefined = byob.read(new Uint8Array(new ArrayBuffer(size)));
+    const buffers = new BufferRing(ring, size, Math.max(2, ring.buffers));
+    let next: Promise<ReadableStreamReadResult<Uint8Array<ArrayBuffer>>> | undefined = byob.read(new Uint8Array(await buffers.take()));
     try {
       while (next) {
         const result: ReadableStreamReadResult<Uint8Array<ArrayBuffer>> = await next;

@@ -10,7 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { type BigIntStats, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { RandomAccessFile } from '../src/host.ts';
 import type { Layer } from '../src/image/types.ts';
+import { randomInts } from './_setup.ts';
 
 const sh = (command: string, args: string[]) => spawnSync(command, args, { encoding: 'utf8' });
 
@@ -38,6 +40,31 @@ function probe(): string | undefined {
     sh('umount', [`${dir}/m`]);
     if (seen.length !== 0) return 'overlayfs here does not honour 0/0 whiteouts';
     return undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `bytes` as a seekable file (indexTarFile, Layer.uncompressedFile); with `seed`, reads return short counts at random. */
+export function memoryFile(bytes: Uint8Array, seed = 0): RandomAccessFile & { reads: number } {
+  const pick = randomInts(seed || 1);
+  return {
+    size: bytes.length, reads: 0,
+    read(into, position) {
+      this.reads++;
+      const n = Math.max(0, Math.min(into.length, bytes.length - position, seed ? 1 + pick(into.length) : into.length));
+      into.set(bytes.subarray(position, position + n));
+      return n;
+    },
+    close() {},
+  };
+}
+
+/** Runs `work` in a new temporary directory (`lk-NAME-…`), removed afterwards whatever happens. */
+export async function withTempDir<T>(name: string, work: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(`${tmpdir()}/lk-${name}-`);
+  try {
+    return await work(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -44,7 +44,7 @@ export interface TarParserOptions {
 // memory that is not on top of its heap, so a context is reset and reused, never freed.
 const pools = new WeakMap<Core, number[]>();
 
-/** Bytes fed at a time by feedSkippingData: a header, or a few small entries, per kernel call. */
+/** Bytes fed at a time by a parser that steps over data: a header, or a few small entries, per kernel call. */
 const SKIPPING_STEP = 8 * 1024;
 
 export class TarParser {
@@ -52,6 +52,8 @@ export class TarParser {
   readonly bufferSize: number;
   #index: LayerIndex;
   #flags: number;
+  /** An index that hashes nothing: feed() steps over entries' data (see there). */
+  readonly #skipsData: boolean;
   #finished = false;
   #disposed = false;
 
@@ -66,6 +68,7 @@ export class TarParser {
       core.exports.tarReset(reused, this.#flags, 1);
     }
     this.bufferSize = Number(core.exports.TAR_BUFFER_SIZE.value);
+    this.#skipsData = this.#flags === FLAG_INDEX;
     this.#index = new LayerIndex(core, this.field(S.table));
   }
 
@@ -108,31 +111,22 @@ export class TarParser {
     }
   }
 
-  /** Index mode: runs the kernel over a whole chunk; throws the TarError if the archive is bad. Returns true at the end of the archive. */
+  /**
+   * Index mode: runs the kernel over a whole chunk; throws the TarError if the archive is bad.
+   * Returns true at the end of the archive. A parser that only indexes (no file digests, no
+   * stream hash) never reads entries' data, so it steps over it (skipData) instead of copying it
+   * into the kernel: only headers and small entries' bytes go in, a few KiB at a time (unpack
+   * writes 200 MB of bodies from the chunk itself, none of which the parse needs).
+   */
   feed(chunk: Uint8Array): boolean {
     let ended = false;
-    for (let offset = 0; offset < chunk.length; offset += this.bufferSize) {
-      const slice = chunk.subarray(offset, offset + this.bufferSize);
-      this.core.bytes(this.bufferPtr, slice.length).set(slice);
-      // After the end the kernel still hashes what follows: the diffID covers trailing bytes.
-      if (this.feedLoaded(slice.length)) ended = true;
-    }
-    return ended;
-  }
-
-  /**
-   * As feed(), for a parser that hashes nothing (see skipData): entries' data is stepped over
-   * instead of copied into the kernel, and only headers and small entries' bytes go in (unpack
-   * writes bodies from the chunk itself, so its parse need not copy 200 MB it never reads).
-   */
-  feedSkippingData(chunk: Uint8Array): boolean {
-    let ended = false;
-    const step = Math.min(this.bufferSize, SKIPPING_STEP);
+    const step = this.#skipsData ? Math.min(this.bufferSize, SKIPPING_STEP) : this.bufferSize;
     for (let offset = 0; offset < chunk.length; ) {
-      offset += this.skipData(chunk.length - offset);
+      if (this.#skipsData) offset += this.skipData(chunk.length - offset);
       if (offset >= chunk.length) break;
       const slice = chunk.subarray(offset, offset + step);
       this.core.bytes(this.bufferPtr, slice.length).set(slice);
+      // After the end the kernel still hashes what follows: the diffID covers trailing bytes.
       if (this.feedLoaded(slice.length)) ended = true;
       offset += slice.length;
     }

@@ -56,13 +56,8 @@ export async function indexStackLayer(layer: Layer, options: IndexOptions = {}):
 async function indexVerifiedStream(stream: ReadableStream<Uint8Array>, options: IndexOptions): Promise<LayerIndex> {
   const parser = new TarParser(core(), { index: true, sha256Files: options.sha256 ?? false, hashStream: false });
   try {
-    // borrowed chunks: a file is read into one reused buffer, each chunk parsed before the next;
-    // without file digests, entries' data is stepped over rather than copied into the kernel
-    const hashing = options.sha256 ?? false;
-    for await (const chunk of borrowedChunks(stream)) {
-      if (hashing) parser.feed(chunk);
-      else parser.feedSkippingData(chunk);
-    }
+    // borrowed chunks: a file is read into one reused buffer, each chunk parsed before the next
+    for await (const chunk of borrowedChunks(stream)) parser.feed(chunk);
     parser.finish();
     return parser.index;
   } catch (error) {

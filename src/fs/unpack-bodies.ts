@@ -17,7 +17,7 @@
  *   const stack: StackLayer[] = [];
  *   await bodies.indexLayers(await image.layers(), stack);
  *   bodies.take(layer, entry);                         // a spooled body to move, or undefined
- *   await bodies.writeInPlace(layer, index, places);   // a read-ahead layer's bodies
+ *   await bodies.writeInPlace(layer, stack[layer], (entry) => placeOf(entry));   // a read-ahead layer
  *   await bodies.confirmRest(stack);                   // read-ahead layers nothing was written from
  *   bodies.remove();
  *
@@ -113,12 +113,12 @@ export class LayerBodies {
   }
 
   /**
-   * Streams read-ahead `layer` once, verified, writing the body of each entry of `places` to a
+   * Streams read-ahead `layer` once, verified, writing the body of each entry `place` names to a
    * new file at that path; then checks that the stream's headers are `index`'s.
    */
-  async writeInPlace(layer: number, { index, uncompressed }: StackLayer, places: Map<number, string>): Promise<WrittenBodies> {
+  async writeInPlace(layer: number, { index, uncompressed }: StackLayer, place: (entry: number) => string | undefined): Promise<WrittenBodies> {
     const written: WrittenBodies = new Map();
-    const streamed = await this.#parse(await uncompressed(), (_, entry) => places.get(entry), written);
+    const streamed = await this.#parse(await uncompressed(), (_, entry) => place(entry), written);
     try {
       if (!streamed.equals(index)) {
         throw new LayerkitError('LAYER_CHANGED', `layer ${layer} changed while it was being unpacked: its headers differ between two reads`, { hint: 'nothing was unpacked; run it again once nothing writes to the image' });
@@ -132,7 +132,7 @@ export class LayerBodies {
 
   /** Confirms the read-ahead layers that no body was written from (their headers were used as read ahead). */
   async confirmRest(stack: StackLayer[]): Promise<void> {
-    for (const layer of [...this.#unconfirmed]) await this.writeInPlace(layer, stack[layer]!, new Map());
+    for (const layer of [...this.#unconfirmed]) await this.writeInPlace(layer, stack[layer]!, () => undefined);
   }
 
   /**
@@ -212,7 +212,7 @@ class BodyCursor {
   ) {}
 
   feed(chunk: Uint8Array): void {
-    this.parser.feedSkippingData(chunk);
+    this.parser.feed(chunk);
     const start = this.#position;
     const end = (this.#position += chunk.length);
     // entries whose headers this chunk completed; their data starts here or later

@@ -213,7 +213,7 @@ async function writeBodies(fs: UnionFS, list: number[], entries: FsEntry[], root
         if (free && spoolable(fs.stack[layer]!.index, entry)) places.set(entry, { k, at });
         else slow.push({ k, at });
       }
-      const written = await context.bodies.writeInPlace(layer, fs.stack[layer]!, new Map([...places].map(([entry, { at }]) => [entry, at])));
+      const written = await context.bodies.writeInPlace(layer, fs.stack[layer]!, (entry) => places.get(entry)?.at);
       for (const [entry, { k, at }] of places) {
         if (written.has(entry)) filesMade.push({ e: entries[k]!, at, hasMetadata: written.get(entry) });
         else slow.push({ k, at });

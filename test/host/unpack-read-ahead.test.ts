@@ -5,16 +5,14 @@
 // headers change between the two reads refused, and docker-archive members read ahead in place.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync } from 'node:fs';
 import { openImage } from '../../src/cli/resolve.ts';
-import type { RandomAccessFile } from '../../src/host.ts';
 import type { Layer } from '../../src/image/types.ts';
 import { unpackImage } from '../../src/fs/unpack.ts';
 import { nodeTreeWriter } from '../../src/runtime/node-tree-writer.ts';
 import { writeTar, type TarWriteEntry } from '../../src/tar/writer.ts';
 import { layerkit } from '../_cli.ts';
-import { memoryLayer, readTree, writeOciImage } from '../_overlay.ts';
+import { memoryFile, memoryLayer, readTree, withTempDir, writeOciImage } from '../_overlay.ts';
 import { expectCode, randomBytes, ready } from '../_setup.ts';
 
 test.before(async () => void (await ready()));
@@ -22,26 +20,12 @@ test.before(async () => void (await ready()));
 const mtime = { sec: 1_700_000_000, nsec: 0 };
 const sample = new URL('../../sample/oci', import.meta.url).pathname;
 
-/** `bytes` as a seekable file. */
-function memoryFile(bytes: Uint8Array): RandomAccessFile {
-  return {
-    size: bytes.length,
-    read(into, position) {
-      const part = bytes.subarray(position, position + into.length);
-      into.set(part);
-      return part.length;
-    },
-    close() {},
-  };
-}
-
 function leftBehind(base: string): string[] {
   return ['R', 'R.layerkit-partial', 'R.layerkit-bodies'].filter((name) => existsSync(`${base}/${name}`));
 }
 
 test('a layer whose headers differ between the read ahead and the verified stream is refused, nothing left behind', async () => {
-  const base = mkdtempSync(`${tmpdir()}/lk-read-ahead-changed-`);
-  try {
+  await withTempDir('read-ahead-changed', async (base) => {
     const entries = (mode: number): TarWriteEntry[] => [
       { name: 'd/', type: 'dir', mode: 0o755, mtime },
       { name: 'd/f', type: 'file', mode, mtime, body: randomBytes(5000, 1) },
@@ -51,14 +35,11 @@ test('a layer whose headers differ between the read ahead and the verified strea
     const layer: Layer = { ...memoryLayer(streamed), uncompressedFile: async () => memoryFile(ahead) };
     await expectCode(unpackImage([layer], `${base}/R`, nodeTreeWriter), 'LAYER_CHANGED');
     assert.equal(leftBehind(base), []);
-  } finally {
-    rmSync(base, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a layer read ahead that supplies no body is still verified before the tree appears', async () => {
-  const base = mkdtempSync(`${tmpdir()}/lk-read-ahead-verify-`);
-  try {
+  await withTempDir('read-ahead-verify', async (base) => {
     const lower = await writeTar([{ name: 'd/', type: 'dir', mode: 0o755, mtime }, { name: 'd/link', type: 'symlink', linkname: 'x', mtime }]);
     const upper = await writeTar([{ name: 'd/f', type: 'file', mode: 0o644, mtime, body: randomBytes(3000, 2) }]);
     writeOciImage(`${base}/img`, [lower, upper]);
@@ -68,14 +49,11 @@ test('a layer read ahead that supplies no body is still verified before the tree
     appendFileSync(`${base}/img/blobs/sha256/${layers[0]!.digest.slice(7)}`, new Uint8Array(1024).fill(7));
     await expectCode(unpackImage(layers, `${base}/R`, nodeTreeWriter), 'SIZE_MISMATCH');
     assert.equal(leftBehind(base), []);
-  } finally {
-    rmSync(base, { recursive: true, force: true });
-  }
+  });
 });
 
 test('docker-archive members and OCI layout blobs are read ahead and unpack to the same tree', async () => {
-  const base = mkdtempSync(`${tmpdir()}/lk-read-ahead-archive-`);
-  try {
+  await withTempDir('read-ahead-archive', async (base) => {
     const copy = layerkit(['copy', `oci:${sample}`, `docker-archive:${base}/sample.tar:sample:1`]);
     assert.is(copy.status, 0, copy.stderr);
     const trees = [];
@@ -95,9 +73,7 @@ test('docker-archive members and OCI layout blobs are read ahead and unpack to t
     }
     assert.ok(trees[0]!.length > 3, 'the sample unpacked');
     assert.equal(trees[1], trees[0]);
-  } finally {
-    rmSync(base, { recursive: true, force: true });
-  }
+  });
 });
 
 test.run();

@@ -15,7 +15,7 @@ import type { Layer } from '../../src/image/types.ts';
 import { unpackImage } from '../../src/fs/unpack.ts';
 import { nodeTreeWriter } from '../../src/runtime/node-tree-writer.ts';
 import { writeTar, type TarWriteEntry } from '../../src/tar/writer.ts';
-import { memoryLayer, readTree, writeOciImage } from '../_overlay.ts';
+import { memoryFile, memoryLayer, readTree, writeOciImage } from '../_overlay.ts';
 import { expectCode, randomBytes, randomInts, randomSplits, ready, skip } from '../_setup.ts';
 
 test.before(async () => void (await ready()));
@@ -60,8 +60,7 @@ function countedLayer(tar: Uint8Array, cut: (tar: Uint8Array) => Uint8Array[], o
     let i = 0;
     return new ReadableStream<Uint8Array>({ pull: (c) => (i < pieces.length ? c.enqueue(pieces[i++]!.slice()) : c.close()) });
   };
-  const file = { size: tar.length, read: (into: Uint8Array, at: number) => (into.set(tar.subarray(at, at + into.length)), Math.min(into.length, Math.max(0, tar.length - at))), close() {} };
-  return { ...base, compressed: open, uncompressed: open, ...(readAhead ? { uncompressedFile: async () => file } : {}) };
+  return { ...base, compressed: open, uncompressed: open, ...(readAhead ? { uncompressedFile: async () => memoryFile(tar) } : {}) };
 }
 
 function gnuTarAvailable(): boolean {
