@@ -128,9 +128,10 @@ export interface TreeWriter {
 }
 
 /**
- * New files written off the caller's thread (TreeWriter.backgroundFiles), so that the writing
- * overlaps the caller's work. Steps are queued, then started together by `commit`; each file's
- * steps run in order. Failures are reported by `drain`.
+ * New files and directories written off the caller's thread (TreeWriter.backgroundFiles), so
+ * that the writing overlaps the caller's work. Steps are queued, then started together by
+ * `commit` (or `flush`, for steps that read no buffer); they run in the order queued. Failures
+ * are reported by `drain`.
  *
  *   const files = writer.backgroundFiles!();
  *   const f = files.create('rootfs/etc/hosts', 0o600);
@@ -139,6 +140,10 @@ export interface TreeWriter {
  *   await files.drain(); files.close();
  */
 export interface BackgroundFiles {
+  /** Queues making a directory, as TreeWriter.mkdir does. */
+  mkdir(path: string, mode: number): void;
+  /** Starts the steps queued since the last commit, which must not write from a buffer. */
+  flush(): void;
   /** Queues making a new regular file, as TreeWriter.createFile does. */
   create(path: string, mode: number): BackgroundFile;
   /**

@@ -179,6 +179,10 @@ export class LayerIndex {
   ctime(i: number): TarTime | undefined {
     return this.time(i, M.ctime);
   }
+  /** Whether entry i carries extras (pax records, sparse map, device numbers, wide fields, other times). */
+  hasExtras(i: number): boolean {
+    return this.dv.getUint32(this.e(i) + E.metaRef, true) !== NONE;
+  }
   /** The pax records of entry i as stored: raw key and value bytes, in order (a later record wins). */
   paxRecords(i: number): [key: Uint8Array, value: Uint8Array][] {
     const out: [Uint8Array, Uint8Array][] = [];

@@ -147,6 +147,14 @@ export class LayerBodies {
     return { path: this.#path(layer, entry), metadata };
   }
 
+  /**
+   * Where bodies and directories are made off this thread (see TreeWriter.backgroundFiles): a
+   * caller queueing its own steps drains them before anything else touches what they make.
+   */
+  files(): BackgroundFiles {
+    return (this.#files ??= this.writer.backgroundFiles?.() ?? inlineFiles(this.writer));
+  }
+
   /** Removes the spool and whatever is left in it. */
   remove(): void {
     this.#files?.close();
@@ -172,7 +180,7 @@ export class LayerBodies {
    */
   async #parse(stream: ReadableStream<Uint8Array>, place: (index: LayerIndex, entry: number) => string | undefined, written: WrittenBodies): Promise<LayerIndex> {
     const parser = new TarParser(core(), { index: true, sha256Files: false, hashStream: false });
-    const files = (this.#files ??= this.writer.backgroundFiles?.() ?? inlineFiles(this.writer));
+    const files = this.files();
     const bodies = new BodyCursor(parser, files, place, (index, entry, file) => written.set(entry, this.#finish(index, entry, file)));
     // Chunks are borrowed: a file's bytes come into a few reused buffers (about 3× cheaper than a
     // fresh 1 MiB chunk per read); a buffer is read into again once the writes from it are done.
@@ -244,6 +252,8 @@ class BodyCursor {
 function inlineFiles(writer: TreeWriter): BackgroundFiles {
   const open = new Set<number>();
   return {
+    mkdir: (path, mode) => writer.mkdir(path, mode),
+    flush() {},
     create(path, mode) {
       const handle = writer.createFile(path, mode);
       open.add(handle);

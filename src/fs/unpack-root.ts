@@ -8,6 +8,9 @@
 import type { TreeWriter } from '../host.ts';
 import { resolveInRoot, type RootProbe } from './resolve-in-root.ts';
 
+/** A name resolveInRoot would change: a leading or trailing `/`, `//`, or a `.` or `..` component. */
+const UNCLEAN = /^\/|\/$|\/\/|(?:^|\/)\.\.?(?:\/|$)/;
+
 /**
  * The paths of an extraction root, resolved against the live directory (see resolveInRoot).
  *
@@ -36,13 +39,21 @@ export class Root {
 
   /** The host path where entry `name` goes; resolved afresh on every call (see above). */
   place(name: string): string {
+    // A clean name whose parent is a directory this unpack made resolves to itself: every
+    // ancestor of that directory is one too, never replaced (see above), so resolveInRoot would
+    // find each a 'dir' and keep the last component as is. Nearly every entry of an unpack.
+    const slash = name.lastIndexOf('/');
+    if (slash > 0 && !UNCLEAN.test(name) && this.#madeDirs.has(`${this.dir}/${name.slice(0, slash)}`)) return `${this.dir}/${name}`;
     const parts = resolveInRoot(this.probe, name);
     return parts.length === 0 ? this.dir : `${this.dir}/${parts.join('/')}`;
   }
 
-  /** Makes a directory at host path `at` (a place) and remembers that it is one. */
-  mkdir(at: string): void {
-    this.writer.mkdir(at, 0o700);
+  /**
+   * Makes a directory at host path `at` (a place) and remembers that it is one; through `queue`
+   * when given, whose steps the caller drains before anything else reads or writes the root.
+   */
+  mkdir(at: string, queue?: { mkdir(path: string, mode: number): void }): void {
+    (queue ?? this.writer).mkdir(at, 0o700);
     this.#madeDirs.add(at);
   }
 

@@ -12,13 +12,13 @@
  *   await unpackImage(await image.layers(), 'rootfs', host().treeWriter!(), { rootless: true });
  */
 import { LayerkitError } from '../errors.ts';
-import type { TreeWriter } from '../host.ts';
+import type { BackgroundFiles, TreeWriter } from '../host.ts';
 import type { Layer } from '../image/types.ts';
 import type { StackLayer } from './layer-stack.ts';
 import { LayerBodies, spoolable } from './unpack-bodies.ts';
 import { Root } from './unpack-root.ts';
 import { cleanName } from './resolve-in-root.ts';
-import { UnionFS, type FsEntry } from './union-fs.ts';
+import { UnionFS, type FsEntry, type FsEntryType } from './union-fs.ts';
 
 export interface UnpackOptions {
   /** No chown; devices skipped with a warning (default: off). */
@@ -55,11 +55,37 @@ interface WriteContext {
   owner: { uid: number; gid: number } | undefined;
 }
 
-/** An entry and the host path it was made at; `hasMetadata`: its mode and times are set already (spooled). */
-interface Made {
-  e: FsEntry;
-  at: string;
-  hasMetadata?: boolean;
+/**
+ * What was made at host path `at`: entry `k` of the list written, or `e`, an entry outside it (a
+ * parent made for an overlayfs whiteout). `hasMetadata`: its mode and times are set already.
+ */
+type Made = { at: string; hasMetadata?: boolean } & ({ k: number } | { e: FsEntry });
+
+/**
+ * The entries of a list of view positions, each read from its layer's index only when it is
+ * needed: most files need only a path and a type (their handle got their mode and times).
+ */
+class ListedEntries {
+  readonly #paths: (string | undefined)[] = [];
+  readonly #entries: (FsEntry | undefined)[] = [];
+  constructor(readonly fs: UnionFS, readonly list: number[]) {}
+  type(k: number): FsEntryType {
+    return this.fs.union.type(this.list[k]!) as FsEntryType;
+  }
+  path(k: number): string {
+    return (this.#paths[k] ??= this.fs.union.path(this.list[k]!));
+  }
+  entry(k: number): FsEntry {
+    // hardlinks are grouped by inode (see writeView), so entries need no `hardlink`
+    return (this.#entries[k] ??= this.fs.metadata(this.list[k]!));
+  }
+  of(made: Made): FsEntry {
+    return 'e' in made ? made.e : this.entry(made.k);
+  }
+  /** Whether what `made` holds has all its metadata already (mode and whole-second times, nothing else). */
+  complete(made: Made): boolean {
+    return made.hasMetadata === true && 'k' in made && this.fs.plainMetadata(this.list[made.k]!);
+  }
 }
 
 /** Writes positions `list` of the view into `root`, then the markers, then all metadata. */
@@ -67,40 +93,44 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   const { writer } = root;
   const warn = (m: string) => { warnings++; options.warn?.(m); };
   let warnings = 0;
-  // hardlinks are grouped below by inode (firstOfInode), so entries need no `hardlink`
-  const entries = list.map((pos) => fs.metadata(pos));
+  const entries = new ListedEntries(fs, list);
   // Each entry is resolved once, when it is made, and its metadata is applied at that same place at
   // the end: a later entry cannot change what the place's parents are (see Root).
   const dirsMade: Made[] = [];
   // What the root holds is what this unpack made in it (see Root), and directories come first,
   // so a place that is not a directory made here is free: no lstat (mkdir fails if it is not).
-  const mkdirs = (entry: FsEntry): Made => {
-    const at = root.place(entry.path);
-    if (!root.made(at)) root.mkdir(at);
-    return { e: entry, at };
+  const mkdirs = (path: string, queue?: BackgroundFiles): string => {
+    const at = root.place(path);
+    if (!root.made(at)) root.mkdir(at, queue);
+    return at;
   };
-  // 1. directories, parents first (depth-first order)
-  for (const e of entries) if (e.type === 'dir') dirsMade.push(mkdirs(e));
+  // 1. directories, parents first (depth-first order), made off this thread while it works out
+  // where the bodies go (writeBodies drains them before it touches the root itself)
+  const files = context.bodies.files();
+  for (let k = 0; k < list.length; k++) if (entries.type(k) === 'dir') dirsMade.push({ k, at: mkdirs(entries.path(k), files) });
+  files.flush();
   // 2. file contents, one body per inode
   const firstOfInode = new Map<number, string>();
   const filesMade = await writeBodies(fs, list, entries, root, context, firstOfInode);
   // 3. links, symlinks (verbatim targets) and special files (made in one batch)
   const made: Made[] = [];
   const nodes: Parameters<TreeWriter['mknod']>[0] = [];
-  const links: [string, FsEntry][] = [];
+  const links: [first: string, k: number][] = [];
   list.forEach((pos, k) => {
-    const e = entries[k]!;
-    if (e.type === 'dir') return;
+    const type = entries.type(k);
+    if (type === 'dir') return;
+    const path = entries.path(k);
     const inode = fs.union.inode(pos);
-    if (e.type !== 'file' && !firstOfInode.has(inode)) firstOfInode.set(inode, e.path);
+    if (type !== 'file' && !firstOfInode.has(inode)) firstOfInode.set(inode, path);
     const first = firstOfInode.get(inode)!;
-    if (first !== e.path) {
+    if (first !== path) {
       // another name of an inode made already (a hardlink, also of a symlink or a device): linked below
-      links.push([first, e]);
+      links.push([first, k]);
       return;
-    } else if (e.type === 'file') {
+    } else if (type === 'file') {
       return; // its body was written above
     }
+    const e = entries.entry(k);
     let at: string;
     if (e.type === 'symlink') writer.symlink(e.linkname ?? '', (at = root.place(e.path)));
     else if (e.type === 'char' || e.type === 'block') {
@@ -111,17 +141,18 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
       nodes.push({ path: (at = root.place(e.path)), type: e.type, major: e.devmajor!, minor: e.devminor! });
     } else if (e.type === 'fifo') nodes.push({ path: (at = root.place(e.path)), type: 'fifo', major: 0, minor: 0 });
     else return void warn(`${e.path}: entry of an unknown type skipped`);
-    made.push({ e, at });
+    made.push({ k, at });
   });
   for (const m of filesMade) made.push(m);
   if (nodes.length) writer.mknod(nodes.splice(0));
-  for (const [first, e] of links) {
+  for (const [first, k] of links) {
     const existing = root.place(first);
-    const want = e.type === 'file' ? 'file' : e.type === 'symlink' ? 'symlink' : 'other';
-    if (writer.kind(existing) !== want) throw new LayerkitError('HARDLINK_INVALID', `${e.path}: its link target ${first} is not a ${want} in the target directory`, { hint: 'the layer is refused' });
-    const at = root.place(e.path);
+    const type = entries.type(k);
+    const want = type === 'file' ? 'file' : type === 'symlink' ? 'symlink' : 'other';
+    if (writer.kind(existing) !== want) throw new LayerkitError('HARDLINK_INVALID', `${entries.path(k)}: its link target ${first} is not a ${want} in the target directory`, { hint: 'the layer is refused' });
+    const at = root.place(entries.path(k));
     writer.link(existing, at);
-    made.push({ e, at });
+    made.push({ k, at });
   }
   const xattrs: Parameters<TreeWriter['setXattrs']>[0] = [];
   // 4. overlayfs markers: whiteouts as 0/0 char devices (parents as the view below has them), opaque dirs
@@ -130,7 +161,7 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
       const parts = cleanName(path);
       for (let n = 1; n < parts.length; n++) {
         const parent = parts.slice(0, n).join('/');
-        if (writer.kind(root.place(parent)) === undefined) dirsMade.push(mkdirs(markers.parentMeta(parent)));
+        if (writer.kind(root.place(parent)) === undefined) dirsMade.push({ e: markers.parentMeta(parent), at: mkdirs(parent) });
       }
       nodes.push({ path: root.place(path), type: 'char', major: 0, minor: 0 });
     }
@@ -140,9 +171,11 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   // 5. metadata: files and links first, then directories deepest first, the root last
   const exactTimes: Parameters<TreeWriter['setTimesExact']>[0] = [];
   const { owner } = context;
-  const apply = ({ e, at, hasMetadata }: Made, created: boolean) => {
+  const apply = (m: Made, created: boolean) => {
+    if (entries.complete(m)) return;
+    const e = entries.of(m), { at } = m;
     if (e.mtime.nsec !== 0) exactTimes.push({ path: at, mtime: e.mtime });
-    if (hasMetadata) return applyXattrs(e, at);
+    if (m.hasMetadata) return applyXattrs(e, at);
     // what this unpack made is owned as ownerOfNew said: chown only what differs
     const chown = !options.rootless && !(created && owner && e.uid === owner.uid && e.gid === owner.gid);
     // what this unpack made at `at` is still there (see Root), so only its own symlinks are symlinks
@@ -158,7 +191,8 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   for (const m of made) apply(m, true);
   // xattrs before times: setting one does not change mtime, but keep the order obvious
   if (xattrs.length) writer.setXattrs(xattrs.splice(0));
-  dirsMade.sort((a, b) => b.e.path.split('/').length - a.e.path.split('/').length);
+  const depth = (m: Made) => ('e' in m ? m.e.path : entries.path(m.k)).split('/').length;
+  dirsMade.sort((a, b) => depth(b) - depth(a));
   for (const m of dirsMade) apply(m, root.made(m.at));
   if (xattrs.length) writer.setXattrs(xattrs);
   // last: setting a path's times never changes its parent's, so the order within the batch is free
@@ -172,20 +206,20 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
  * verified stream; a spooled body is moved into place; anything else (sparse, empty, a place
  * taken) is read through the union. Bodies go in stream order: layer by layer, by offset.
  */
-async function writeBodies(fs: UnionFS, list: number[], entries: FsEntry[], root: Root, context: WriteContext, firstOfInode: Map<number, string>): Promise<Made[]> {
+async function writeBodies(fs: UnionFS, list: number[], entries: ListedEntries, root: Root, context: WriteContext, firstOfInode: Map<number, string>): Promise<Made[]> {
   const { writer } = root;
-  // each body with where its bytes are (layer, entry, offset), read once: the sort compares n log n times
-  const bodies: { k: number; layer: number; entry: number; offset: number }[] = [];
+  const files = context.bodies.files();
+  // per layer, the files whose bodies it supplies: entry → k + 1 (0: none). A layer's entries
+  // are in stream order, so going through them by number goes through the stream by offset.
+  const supplied: (Int32Array | undefined)[] = [];
   list.forEach((pos, k) => {
-    if (entries[k]!.type !== 'file') return;
+    if (entries.type(k) !== 'file') return;
     const inode = fs.union.inode(pos);
     if (firstOfInode.has(inode)) return;
-    firstOfInode.set(inode, entries[k]!.path);
+    firstOfInode.set(inode, entries.path(k));
     const layer = fs.union.sourceLayer(pos);
-    const entry = fs.union.sourceEntry(pos);
-    bodies.push({ k, layer, entry, offset: fs.stack[layer]!.index.dataOffset(entry) });
+    (supplied[layer] ??= new Int32Array(fs.stack[layer]!.index.count))[fs.union.sourceEntry(pos)] = k + 1;
   });
-  bodies.sort((a, b) => a.layer - b.layer || a.offset - b.offset);
   const filesMade: Made[] = [];
   const placed = new Set<string>();
   // Written in place or moved there only when the place is free: neither create (O_EXCL,
@@ -197,45 +231,56 @@ async function writeBodies(fs: UnionFS, list: number[], entries: FsEntry[], root
   // or empty body are written the slow way: read through the union, created where they go.
   const slow: { k: number; at: string }[] = [];
   const placeOf = (k: number) => {
-    const at = root.place(entries[k]!.path);
+    const at = root.place(entries.path(k));
     const free = !root.made(at) && !placed.has(at);
     placed.add(at);
     return { at, free };
   };
-  for (let from = 0, to = 0; from < bodies.length; from = to) {
-    const layer = bodies[from]!.layer;
-    while (to < bodies.length && bodies[to]!.layer === layer) to++;
+  for (let layer = 0; layer < supplied.length; layer++) {
+    const kOf = supplied[layer];
+    if (kOf === undefined) continue;
+    const { index } = fs.stack[layer]!;
     if (context.bodies.readAhead(layer)) {
-      // one verified stream of the layer writes every body it supplies
+      // One verified stream of the layer writes every body it supplies. Each place is worked out
+      // when the stream reaches its entry, while the bodies before it are being written.
       const places = new Map<number, { k: number; at: string }>();
-      for (const { k, entry } of bodies.slice(from, to)) {
+      const written = await context.bodies.writeInPlace(layer, fs.stack[layer]!, (entry) => {
+        const k = (kOf[entry] ?? 0) - 1;
+        if (k < 0) return undefined;
+        kOf[entry] = 0;
         const { at, free } = placeOf(k);
-        if (free && spoolable(fs.stack[layer]!.index, entry)) places.set(entry, { k, at });
-        else slow.push({ k, at });
-      }
-      const written = await context.bodies.writeInPlace(layer, fs.stack[layer]!, (entry) => places.get(entry)?.at);
+        if (!free || !spoolable(index, entry)) return void slow.push({ k, at });
+        places.set(entry, { k, at });
+        return at;
+      });
       for (const [entry, { k, at }] of places) {
-        if (written.has(entry)) filesMade.push({ e: entries[k]!, at, hasMetadata: written.get(entry) });
+        if (written.has(entry)) filesMade.push({ k, at, hasMetadata: written.get(entry) });
         else slow.push({ k, at });
       }
+      // entries the stream asked nothing about (empty files)
+      kOf.forEach((k1, entry) => void (k1 > 0 && slow.push({ k: k1 - 1, at: placeOf(k1 - 1).at })));
       continue;
     }
-    for (const { k, entry } of bodies.slice(from, to)) {
+    await files.drain(); // the directories of step 1, before a body is moved under them
+    for (let entry = 0; entry < kOf.length; entry++) {
+      const k = kOf[entry]! - 1;
+      if (k < 0) continue;
       const { at, free } = placeOf(k);
       const spooled = context.bodies.take(layer, entry);
       if (spooled !== undefined && free) {
         try {
           writer.rename(spooled.path, at);
           // the entry's own mode and times, the same as fs.entry gives (same layer, same entry)
-          filesMade.push({ e: entries[k]!, at, hasMetadata: spooled.metadata });
+          filesMade.push({ k, at, hasMetadata: spooled.metadata });
           continue;
         } catch { /* below */ }
       }
       slow.push({ k, at });
     }
   }
+  await files.drain();
   for (const { k, at } of slow) {
-    filesMade.push({ e: entries[k]!, at });
+    filesMade.push({ k, at });
     const handle = writer.createFile(at, 0o600);
     try {
       for await (const chunk of fs.contentChunks(list[k]!)) writer.write(handle, chunk);

@@ -1,6 +1,6 @@
 /**
  * BackgroundFiles on a worker thread (node:worker_threads, which Node, Deno and Bun all have): an
- * unpack's creates, writes, chmods and closes run there, synchronously, while the main thread
+ * unpack's mkdirs, creates, writes, chmods and closes run there, synchronously, while the main thread
  * hashes and parses the next chunks. Work goes over in one message per commit, the chunk's buffer
  * transferred (not copied) and sent back; per file, the main thread only appends a few numbers.
  * Measured on one debootstrap-sized layer: the calls' own cost moves off the main thread, which
@@ -10,7 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import type { BackgroundFile, BackgroundFiles } from '../host.ts';
 
-const Op = { Create: 0, Write: 1, Close: 2, CloseWith: 3 } as const;
+const Op = { Create: 0, Write: 1, Close: 2, CloseWith: 3, Mkdir: 4 } as const;
 
 /** The worker: runs each message's steps in order; after a failure, only closes files. */
 const WORKER = `
@@ -29,6 +29,9 @@ parentPort.on('message', ({ steps, paths, buffer }) => {
       if (op === ${Op.Create}) {
         const path = paths[p++], mode = steps[k++];
         if (failure === undefined) open.set(id, fs.openSync(path, CREATE, mode));
+      } else if (op === ${Op.Mkdir}) {
+        const path = paths[p++], mode = steps[k++];
+        if (failure === undefined) fs.mkdirSync(path, { mode });
       } else if (op === ${Op.Write}) {
         const from = steps[k++], length = steps[k++], position = steps[k++];
         const fd = open.get(id);
@@ -84,7 +87,15 @@ export function workerBackgroundFiles(): BackgroundFiles {
     return reply;
   };
   let last: Promise<unknown> = Promise.resolve();
+  const flush = () => {
+    if (steps.length > 0) last = send(undefined);
+  };
   return {
+    mkdir(path, mode) {
+      steps.push(Op.Mkdir, -1, mode);
+      paths.push(path);
+    },
+    flush,
     create(path, mode) {
       const id = nextId++;
       steps.push(Op.Create, id, mode);
@@ -114,7 +125,7 @@ export function workerBackgroundFiles(): BackgroundFiles {
     },
     async drain() {
       for (const file of [...unclosed]) file.close();
-      if (steps.length > 0) last = send(undefined);
+      flush();
       await last;
       if (failure) {
         const error = failure;

@@ -1,6 +1,7 @@
 // The worker thread that writes unpack's files (src/runtime/node-file-worker.ts): bytes land in
 // the files they were queued for, at their positions, across commits; the buffer comes back with
-// its bytes; metadata goes on through the handle; a failure is thrown by drain, files are closed.
+// its bytes; metadata goes on through the handle; directories are made before what is queued after
+// them; a failure is thrown by drain, files are closed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,31 @@ test('files queued across commits get their bytes, modes and times; the buffer c
     assert.is(lstatSync(`${dir}/a`).mode & 0o7777, 0o640);
     assert.is(Math.round(lstatSync(`${dir}/b`).mtimeMs), 1_600_000_000_500);
     assert.is(lstatSync(`${dir}/a`).mtimeMs, 1_500_000_000_000);
+  } finally {
+    files.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('directories queued and flushed are made before the files queued after them, in order', async () => {
+  const dir = mkdtempSync(`${tmpdir()}/lk-file-worker-dirs-`);
+  const files = workerBackgroundFiles();
+  try {
+    files.mkdir(`${dir}/a`, 0o700);
+    files.mkdir(`${dir}/a/b`, 0o700);
+    files.flush();
+    const bytes = randomBytes(1000, 5);
+    const expected = bytes.slice(); // bytes' buffer goes to the worker and back
+    const f = files.create(`${dir}/a/b/f`, 0o600);
+    f.write(bytes);
+    f.close();
+    await files.commit(bytes.buffer as ArrayBuffer);
+    files.mkdir(`${dir}/a`, 0o700); // exists: refused, and reported by drain
+    let code: string | undefined;
+    await files.drain().catch((e) => (code = (e as { code?: string }).code));
+    assert.is(code, 'EEXIST');
+    assert.is(lstatSync(`${dir}/a/b`).mode & 0o777, 0o700);
+    assert.equal(new Uint8Array(readFileSync(`${dir}/a/b/f`)), expected);
   } finally {
     files.close();
     rmSync(dir, { recursive: true, force: true });
