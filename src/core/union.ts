@@ -142,7 +142,7 @@ export class UnionIndex {
   }
 
   /**
-   * `lookup` for many paths in one crossing per few thousand: the paths are joined with NUL and
+   * `lookup` for many paths in one crossing per thousand: the paths are joined with NUL and
    * encoded at once, and the kernel answers them all (see unionFindMany). Results as `lookup`'s.
    */
   lookupMany(paths: readonly string[], results = new Int32Array(paths.length)): Int32Array {
@@ -176,7 +176,7 @@ export class UnionIndex {
 }
 
 /** Paths per unionFindMany call: the results room is BATCH × UNION_BATCH_STRIDE bytes, allocated once per core. */
-const BATCH = 8192;
+const BATCH = 1024;
 const batchRoom = new WeakMap<Core, number>();
 
 function resultsRoom(core: Core): number {
