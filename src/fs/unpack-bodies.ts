@@ -86,6 +86,7 @@ export class LayerBodies {
    * before a failure stay in `stack` for the caller to free.
    */
   async indexLayers(layers: Layer[], stack: StackLayer[]): Promise<void> {
+    this.files(); // where that is a worker thread, it boots while the layers are indexed
     for (let layer = 0; layer < layers.length; layer++) {
       const { uncompressed } = layers[layer]!;
       const ahead = await indexAhead(layers[layer]!);
@@ -104,6 +105,7 @@ export class LayerBodies {
       // uncompressed() hashes a blob stored uncompressed once (its digest is its diffID)
       const index = await this.#parse(await uncompressed(), (index, entry) => (spoolable(index, entry) ? this.#path(layer, entry) : undefined), spooled);
       stack.push({ index, uncompressed });
+      await this.files().drain();
     }
   }
 
@@ -114,7 +116,9 @@ export class LayerBodies {
 
   /**
    * Streams read-ahead `layer` once, verified, writing the body of each entry `place` names to a
-   * new file at that path; then checks that the stream's headers are `index`'s.
+   * new file at that path; then checks that the stream's headers are `index`'s. The last writes
+   * may still be under way when it returns (so the next layer's stream starts at once):
+   * `files().drain()` waits for them and throws their failure.
    */
   async writeInPlace(layer: number, { index, uncompressed }: StackLayer, place: (entry: number) => string | undefined): Promise<WrittenBodies> {
     const written: WrittenBodies = new Map();
@@ -188,7 +192,6 @@ export class LayerBodies {
     try {
       for await (const chunk of borrowedChunks(stream, undefined, { buffers: READ_BUFFERS, inUse })) bodies.feed(chunk);
       parser.finish();
-      await files.drain();
       return parser.index;
     } catch (error) {
       await files.drain().catch(() => {});

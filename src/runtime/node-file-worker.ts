@@ -87,6 +87,8 @@ export function workerBackgroundFiles(): BackgroundFiles {
     return reply;
   };
   let last: Promise<unknown> = Promise.resolve();
+  // started now: a worker takes ~40 ms to boot, which the caller's work until its first steps hides
+  start();
   const flush = () => {
     if (steps.length > 0) last = send(undefined);
   };
