@@ -161,7 +161,10 @@ export interface BackgroundFiles {
 export interface BackgroundFile {
   /** Queues appending `bytes`: a view of the buffer the next commit is given. */
   write(bytes: Uint8Array): void;
-  /** Queues closing the file, first setting `meta` through its handle when given (as closeWith does). */
+  /**
+   * Queues closing the file, first setting `meta` through its handle when given (as closeWith
+   * does; the mode may be left as created where that is already it).
+   */
   close(meta?: { mode: number; mtime: { sec: number; nsec: number } }): void;
 }
 

@@ -165,10 +165,24 @@ export class LayerBodies {
     this.writer.remove(this.dir);
   }
 
+  /** Whether entry's mode and times go on through its handle: no chown must come after them. */
+  #ownedAsIs(index: LayerIndex, entry: number): boolean {
+    const { owner, rootless } = this.options;
+    return rootless || (owner !== undefined && index.uid(entry) === owner.uid && index.gid(entry) === owner.gid);
+  }
+
+  /**
+   * The mode a body's file is made with: its own where the handle sets it anyway (then a writer
+   * may skip setting it again), else 0600. Never setuid, setgid or sticky before its bytes are in.
+   */
+  #createMode(index: LayerIndex, entry: number): number {
+    const mode = index.mode(entry) & 0o7777;
+    return (mode & 0o7000) === 0 && this.#ownedAsIs(index, entry) ? mode : 0o600;
+  }
+
   /** Closes a finished body, with its entry's mode and times when no chown must come after; says which. */
   #finish(index: LayerIndex, entry: number, file: BackgroundFile): boolean {
-    const { owner, rootless } = this.options;
-    const ownedAsIs = rootless || (owner !== undefined && index.uid(entry) === owner.uid && index.gid(entry) === owner.gid);
+    const ownedAsIs = this.#ownedAsIs(index, entry);
     file.close(ownedAsIs ? { mode: index.mode(entry) & 0o7777, mtime: index.mtime(entry) } : undefined);
     return ownedAsIs;
   }
@@ -185,7 +199,7 @@ export class LayerBodies {
   async #parse(stream: ReadableStream<Uint8Array>, place: (index: LayerIndex, entry: number) => string | undefined, written: WrittenBodies): Promise<LayerIndex> {
     const parser = new TarParser(core(), { index: true, sha256Files: false, hashStream: false });
     const files = this.files();
-    const bodies = new BodyCursor(parser, files, place, (index, entry, file) => written.set(entry, this.#finish(index, entry, file)));
+    const bodies = new BodyCursor(parser, files, place, (index, entry) => this.#createMode(index, entry), (index, entry, file) => written.set(entry, this.#finish(index, entry, file)));
     // Chunks are borrowed: a file's bytes come into a few reused buffers (about 3× cheaper than a
     // fresh 1 MiB chunk per read); a buffer is read into again once the writes from it are done.
     const inUse = (chunk: Uint8Array) => files.commit(chunk.buffer as ArrayBuffer);
@@ -219,6 +233,7 @@ class BodyCursor {
     readonly parser: TarParser,
     readonly files: BackgroundFiles,
     readonly place: (index: LayerIndex, entry: number) => string | undefined,
+    readonly createMode: (index: LayerIndex, entry: number) => number,
     readonly finished: (index: LayerIndex, entry: number, file: BackgroundFile) => void,
   ) {}
 
@@ -238,7 +253,7 @@ class BodyCursor {
     const queue = this.#queue;
     while (this.#next < queue.length && queue[this.#next]!.from < end) {
       const body = queue[this.#next]!;
-      body.file ??= this.files.create(body.path, 0o600);
+      body.file ??= this.files.create(body.path, this.createMode(index, body.entry));
       body.file.write(chunk.subarray(Math.max(body.from, start) - start, Math.min(body.to, end) - start));
       if (body.to > end) break;
       this.#next++;

@@ -8,6 +8,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { workerBackgroundFiles } from '../../src/runtime/node-file-worker.ts';
 import { randomBytes } from '../_setup.ts';
+import { withTempDir } from '../_overlay.ts';
 
 test('files queued across commits get their bytes, modes and times; the buffer comes back intact', async () => {
   const dir = mkdtempSync(`${tmpdir()}/lk-file-worker-`);
@@ -63,6 +64,26 @@ test('directories queued and flushed are made before the files queued after them
     files.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a file made with its final mode keeps it, whatever the umask takes from the mode at create', async () => {
+  await withTempDir('file-worker-modes', async (dir) => {
+    const files = workerBackgroundFiles();
+    try {
+      const bytes = randomBytes(100, 6);
+      const modes = [0o644, 0o666, 0o777, 0o400, 0o000, 0o755];
+      modes.forEach((mode, n) => {
+        const file = files.create(`${dir}/f${n}`, mode);
+        file.write(bytes);
+        file.close({ mode, mtime: { sec: 1_600_000_000, nsec: 0 } });
+      });
+      await files.commit(bytes.buffer as ArrayBuffer);
+      await files.drain();
+      modes.forEach((mode, n) => assert.is(lstatSync(`${dir}/f${n}`).mode & 0o7777, mode, `f${n}`));
+    } finally {
+      files.close();
+    }
+  });
 });
 
 test('a failure is thrown by drain; files after it are not made, open ones are closed', async () => {
