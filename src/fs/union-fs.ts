@@ -239,18 +239,6 @@ export class UnionFS {
     return entry;
   }
 
-  /**
-   * Whether position `pos`'s metadata is only what a new file's handle sets (mode and whole-second
-   * times): no nanoseconds, no xattrs, no other extras. Cheaper than metadata() to ask.
-   */
-  plainMetadata(pos: number): boolean {
-    const layer = this.union.sourceLayer(pos);
-    if (layer < 0) return false;
-    const index = this.stack[layer]!.index;
-    const i = this.union.sourceEntry(pos);
-    return index.mtimeNsec(i) === 0 && !index.hasExtras(i);
-  }
-
   /** inode → the smallest path sharing it, for inodes with more than one path. */
   #hardlinkLeaders(): Map<number, string> {
     if (this.#leaders) return this.#leaders;

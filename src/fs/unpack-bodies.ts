@@ -54,14 +54,21 @@ interface OpenBody {
  */
 const READ_BUFFERS = 8;
 
-/** A spooled body: where it is, and whether its entry's mode and times are on it already. */
+/**
+ * What of a body's metadata its file has already: nothing (a chown must come first, so all of it
+ * is set by path at the end), its mode and whole-second times, or all of it (no nanoseconds, no
+ * xattrs: nothing is left to set).
+ */
+export type BodyMetadata = 'none' | 'mode-times' | 'all';
+
+/** A spooled body: where it is, and what of its entry's metadata is on it already. */
 export interface SpooledBody {
   path: string;
-  metadata: boolean;
+  metadata: BodyMetadata;
 }
 
-/** Per entry whose body was written, whether its mode and times are on it already. */
-export type WrittenBodies = Map<number, boolean>;
+/** Per entry whose body was written, what of its metadata is on it already. */
+export type WrittenBodies = Map<number, BodyMetadata>;
 
 export class LayerBodies {
   /** Per layer, the entries whose bodies are spooled and not yet taken; undefined for a layer read ahead. */
@@ -180,11 +187,15 @@ export class LayerBodies {
     return (mode & 0o7000) === 0 && this.#ownedAsIs(index, entry) ? mode : 0o600;
   }
 
-  /** Closes a finished body, with its entry's mode and times when no chown must come after; says which. */
-  #finish(index: LayerIndex, entry: number, file: BackgroundFile): boolean {
-    const ownedAsIs = this.#ownedAsIs(index, entry);
-    file.close(ownedAsIs ? { mode: index.mode(entry) & 0o7777, mtime: index.mtime(entry) } : undefined);
-    return ownedAsIs;
+  /** Closes a finished body, with its entry's mode and times when no chown must come after; says what it set. */
+  #finish(index: LayerIndex, entry: number, file: BackgroundFile): BodyMetadata {
+    if (!this.#ownedAsIs(index, entry)) {
+      file.close();
+      return 'none';
+    }
+    const mtime = index.mtime(entry);
+    file.close({ mode: index.mode(entry) & 0o7777, mtime });
+    return mtime.nsec === 0 && !index.hasExtras(entry) ? 'all' : 'mode-times';
   }
 
   #path(layer: number, entry: number): string {

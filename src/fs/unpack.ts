@@ -15,7 +15,7 @@ import { LayerkitError } from '../errors.ts';
 import type { BackgroundFiles, TreeWriter } from '../host.ts';
 import type { Layer } from '../image/types.ts';
 import type { StackLayer } from './layer-stack.ts';
-import { LayerBodies, spoolable } from './unpack-bodies.ts';
+import { LayerBodies, spoolable, type BodyMetadata } from './unpack-bodies.ts';
 import { Root } from './unpack-root.ts';
 import { cleanName } from './resolve-in-root.ts';
 import { UnionFS, type FsEntry, type FsEntryType } from './union-fs.ts';
@@ -81,10 +81,6 @@ class ListedEntries {
   }
   of(made: Made): FsEntry {
     return 'e' in made ? made.e : this.entry(made.k);
-  }
-  /** Whether what `made` holds has all its metadata already (mode and whole-second times, nothing else). */
-  complete(made: Made): boolean {
-    return made.hasMetadata === true && 'k' in made && this.fs.plainMetadata(this.list[made.k]!);
   }
 }
 
@@ -172,7 +168,6 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   const exactTimes: Parameters<TreeWriter['setTimesExact']>[0] = [];
   const { owner } = context;
   const apply = (m: Made, created: boolean) => {
-    if (entries.complete(m)) return;
     const e = entries.of(m), { at } = m;
     if (e.mtime.nsec !== 0) exactTimes.push({ path: at, mtime: e.mtime });
     if (m.hasMetadata) return applyXattrs(e, at);
@@ -191,9 +186,9 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   for (const m of made) apply(m, true);
   // xattrs before times: setting one does not change mtime, but keep the order obvious
   if (xattrs.length) writer.setXattrs(xattrs.splice(0));
-  const depth = (m: Made) => ('e' in m ? m.e.path : entries.path(m.k)).split('/').length;
-  dirsMade.sort((a, b) => depth(b) - depth(a));
-  for (const m of dirsMade) apply(m, root.made(m.at));
+  // deepest first, each depth counted once (in the comparator it would be n log n times)
+  const deepestFirst = dirsMade.map((m) => ({ m, depth: ('e' in m ? m.e.path : entries.path(m.k)).split('/').length })).sort((a, b) => b.depth - a.depth);
+  for (const { m } of deepestFirst) apply(m, root.made(m.at));
   if (xattrs.length) writer.setXattrs(xattrs);
   // last: setting a path's times never changes its parent's, so the order within the batch is free
   if (exactTimes.length) writer.setTimesExact(exactTimes);
@@ -221,6 +216,8 @@ async function writeBodies(fs: UnionFS, list: number[], entries: ListedEntries, 
     (supplied[layer] ??= new Int32Array(fs.stack[layer]!.index.count))[fs.union.sourceEntry(pos)] = k + 1;
   });
   const filesMade: Made[] = [];
+  // a body whose file has all its metadata already needs nothing more (most files of a layer)
+  const bodyMade = (k: number, at: string, metadata: BodyMetadata) => void (metadata !== 'all' && filesMade.push({ k, at, hasMetadata: metadata === 'mode-times' }));
   const placed = new Set<string>();
   // Written in place or moved there only when the place is free: neither create (O_EXCL,
   // O_NOFOLLOW) nor rename ever follows or writes through what is at its destination, and their
@@ -254,8 +251,9 @@ async function writeBodies(fs: UnionFS, list: number[], entries: ListedEntries, 
         return at;
       });
       for (const [entry, { k, at }] of places) {
-        if (written.has(entry)) filesMade.push({ k, at, hasMetadata: written.get(entry) });
-        else slow.push({ k, at });
+        const metadata = written.get(entry);
+        if (metadata === undefined) slow.push({ k, at });
+        else bodyMade(k, at, metadata);
       }
       // entries the stream asked nothing about (empty files)
       kOf.forEach((k1, entry) => void (k1 > 0 && slow.push({ k: k1 - 1, at: placeOf(k1 - 1).at })));
@@ -271,7 +269,7 @@ async function writeBodies(fs: UnionFS, list: number[], entries: ListedEntries, 
         try {
           writer.rename(spooled.path, at);
           // the entry's own mode and times, the same as fs.entry gives (same layer, same entry)
-          filesMade.push({ k, at, hasMetadata: spooled.metadata });
+          bodyMade(k, at, spooled.metadata);
           continue;
         } catch { /* below */ }
       }
