@@ -3,7 +3,7 @@
  * calls, and the thread-pool hop of the async API would dominate). Device nodes and xattrs go
  * through mknod(1) and setfattr(1), which node:fs lacks.
  */
-import { spawnSync } from 'node:child_process';
+import { childProcess } from './node-child-process.ts';
 import * as fs from 'node:fs';
 import type { TreeWriter } from '../host.ts';
 import { workerBackgroundFiles } from './node-file-worker.ts';
@@ -15,7 +15,7 @@ const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 /** Runs shell commands in one process (a spawn costs tens of milliseconds on a busy machine). */
 function runBatch(lines: string[]): void {
   for (let at = 0; at < lines.length; at += 500) {
-    const result = spawnSync('sh', ['-ec', lines.slice(at, at + 500).join('\n')], { encoding: 'utf8' });
+    const result = childProcess().spawnSync('sh', ['-ec', lines.slice(at, at + 500).join('\n')], { encoding: 'utf8' });
     if (result.error) throw Object.assign(new Error(`sh: ${result.error.message}`), { code: (result.error as NodeJS.ErrnoException).code });
     if (result.status !== 0) throw Object.assign(new Error(result.stderr.trim() || `sh exited with ${result.status}`), { code: 'EPERM' });
   }

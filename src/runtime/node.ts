@@ -2,7 +2,7 @@
  * The host for Node, Deno and Bun: all three serve node:fs and node:crypto, so one adapter fits.
  */
 import { lstat, mkdir, open, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { execFile, spawn } from 'node:child_process';
+import { childProcess } from './node-child-process.ts';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { EntryStat, Host, RandomAccessFile } from '../host.ts';
 import { nodeTreeWriter } from './node-tree-writer.ts';
@@ -159,7 +159,7 @@ const unescapeName = (text: string) =>
 /** Reads xattrs through `getfattr` (Debian's attr package): node:fs has no xattr API. */
 function xattrsUnder(root: string, pattern: string): Promise<Map<string, Record<string, Uint8Array>> | undefined> {
   return new Promise((resolve) => {
-    execFile('getfattr', ['-R', '-h', '-d', '-m', pattern, '-e', 'hex', '--absolute-names', root], { maxBuffer: 1 << 30, encoding: 'latin1' }, (error, stdout) => {
+    childProcess().execFile('getfattr', ['-R', '-h', '-d', '-m', pattern, '-e', 'hex', '--absolute-names', root], { maxBuffer: 1 << 30, encoding: 'latin1' }, (error, stdout) => {
       if (error && (error as { code?: unknown }).code === 'ENOENT') return resolve(undefined);
       const out = new Map<string, Record<string, Uint8Array>>();
       let current: Record<string, Uint8Array> | undefined;
@@ -181,7 +181,7 @@ function xattrsUnder(root: string, pattern: string): Promise<Map<string, Record<
 /** Runs `command` without a shell, feeding `stdin`; output capped at 1 MiB per stream. */
 function runProgram(command: string, args: string[], stdin: Uint8Array): Promise<{ status: number; stdout: Uint8Array; stderr: Uint8Array }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = childProcess().spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;
