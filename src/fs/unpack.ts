@@ -256,7 +256,7 @@ async function writeBodies(fs: UnionFS, list: number[], entries: ListedEntries, 
         else bodyMade(k, at, metadata);
       }
       // entries the stream asked nothing about (empty files)
-      kOf.forEach((k1, entry) => void (k1 > 0 && slow.push({ k: k1 - 1, at: placeOf(k1 - 1).at })));
+      for (const k1 of kOf) if (k1 > 0) slow.push({ k: k1 - 1, at: placeOf(k1 - 1).at });
       continue;
     }
     await files.drain(); // the directories of step 1, before a body is moved under them

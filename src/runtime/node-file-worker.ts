@@ -61,7 +61,6 @@ parentPort.on('message', ({ steps, paths, buffer }) => {
 `;
 
 export function workerBackgroundFiles(): BackgroundFiles {
-  let worker: Worker | undefined;
   let steps: number[] = [];
   let paths: string[] = [];
   let nextId = 0;
@@ -69,16 +68,15 @@ export function workerBackgroundFiles(): BackgroundFiles {
   /** Replies awaited, in the order their messages went (the worker answers in that order). */
   const replies: ((reply: { buffer?: ArrayBuffer; failure?: { message: string; code?: string } }) => void)[] = [];
   let failure: Error | undefined;
-  const start = () => {
-    if (worker) return worker;
-    worker = new Worker(WORKER, { eval: true });
-    worker.on('message', (reply) => replies.shift()?.(reply));
-    worker.on('error', (error) => {
-      failure ??= error;
-      for (const answer of replies.splice(0)) answer({});
-    });
-    return worker;
-  };
+  // started at once: a worker takes ~40 ms to boot, which the caller's work until its first steps hides
+  const worker = new Worker(WORKER, { eval: true });
+  worker.on('message', (reply) => replies.shift()?.(reply));
+  worker.on('error', (error) => {
+    failure ??= error;
+    for (const answer of replies.splice(0)) answer({});
+  });
+  /** The last message's reply: drain waits for it (the worker answers in order). */
+  let last: Promise<unknown> = Promise.resolve();
   const send = (buffer: ArrayBuffer | undefined): Promise<ArrayBuffer | undefined> => {
     const message = { steps, paths, buffer };
     steps = [];
@@ -89,15 +87,11 @@ export function workerBackgroundFiles(): BackgroundFiles {
         resolve(back);
       });
     });
-    start().postMessage(message, buffer ? [buffer] : []);
+    worker.postMessage(message, buffer ? [buffer] : []);
+    last = reply;
     return reply;
   };
-  let last: Promise<unknown> = Promise.resolve();
-  // started now: a worker takes ~40 ms to boot, which the caller's work until its first steps hides
-  start();
-  const flush = () => {
-    if (steps.length > 0) last = send(undefined);
-  };
+  const flush = () => void (steps.length > 0 && send(undefined));
   return {
     mkdir(path, mode) {
       steps.push(Op.Mkdir, -1, mode);
@@ -127,7 +121,6 @@ export function workerBackgroundFiles(): BackgroundFiles {
       if (steps.length === 0) return buffer;
       const size = buffer.byteLength;
       const back = send(buffer);
-      last = back;
       // a worker that died gives nothing back: a fresh buffer keeps the reader going to drain
       return (await back) ?? new ArrayBuffer(size);
     },
@@ -142,8 +135,7 @@ export function workerBackgroundFiles(): BackgroundFiles {
       }
     },
     close() {
-      void worker?.terminate();
-      worker = undefined;
+      void worker.terminate();
     },
   };
 }

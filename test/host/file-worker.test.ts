@@ -4,16 +4,26 @@
 // them; a failure is thrown by drain, files are closed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
+import type { BackgroundFiles } from '../../src/host.ts';
 import { workerBackgroundFiles } from '../../src/runtime/node-file-worker.ts';
 import { randomBytes } from '../_setup.ts';
 import { withTempDir } from '../_overlay.ts';
 
+/** Runs `work` with a new worker and a new temporary directory, both let go afterwards. */
+function withFiles(name: string, work: (files: BackgroundFiles, dir: string) => Promise<void>): Promise<void> {
+  return withTempDir(name, async (dir) => {
+    const files = workerBackgroundFiles();
+    try {
+      await work(files, dir);
+    } finally {
+      files.close();
+    }
+  });
+}
+
 test('files queued across commits get their bytes, modes and times; the buffer comes back intact', async () => {
-  const dir = mkdtempSync(`${tmpdir()}/lk-file-worker-`);
-  const files = workerBackgroundFiles();
-  try {
+  await withFiles('file-worker', async (files, dir) => {
     const data = randomBytes(300_000, 4);
     const a = files.create(`${dir}/a`, 0o600);
     const b = files.create(`${dir}/b`, 0o600);
@@ -35,16 +45,11 @@ test('files queued across commits get their bytes, modes and times; the buffer c
     assert.is(lstatSync(`${dir}/a`).mode & 0o7777, 0o640);
     assert.is(Math.round(lstatSync(`${dir}/b`).mtimeMs), 1_600_000_000_500);
     assert.is(lstatSync(`${dir}/a`).mtimeMs, 1_500_000_000_000);
-  } finally {
-    files.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('directories queued and flushed are made before the files queued after them, in order', async () => {
-  const dir = mkdtempSync(`${tmpdir()}/lk-file-worker-dirs-`);
-  const files = workerBackgroundFiles();
-  try {
+  await withFiles('file-worker-dirs', async (files, dir) => {
     files.mkdir(`${dir}/a`, 0o700);
     files.mkdir(`${dir}/a/b`, 0o700);
     files.flush();
@@ -60,36 +65,26 @@ test('directories queued and flushed are made before the files queued after them
     assert.is(code, 'EEXIST');
     assert.is(lstatSync(`${dir}/a/b`).mode & 0o777, 0o700);
     assert.equal(new Uint8Array(readFileSync(`${dir}/a/b/f`)), expected);
-  } finally {
-    files.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a file made with its final mode keeps it, whatever the umask takes from the mode at create', async () => {
-  await withTempDir('file-worker-modes', async (dir) => {
-    const files = workerBackgroundFiles();
-    try {
-      const bytes = randomBytes(100, 6);
-      const modes = [0o644, 0o666, 0o777, 0o400, 0o000, 0o755];
-      modes.forEach((mode, n) => {
-        const file = files.create(`${dir}/f${n}`, mode);
-        file.write(bytes);
-        file.close({ mode, mtime: { sec: 1_600_000_000, nsec: 0 } });
-      });
-      await files.commit(bytes.buffer as ArrayBuffer);
-      await files.drain();
-      modes.forEach((mode, n) => assert.is(lstatSync(`${dir}/f${n}`).mode & 0o7777, mode, `f${n}`));
-    } finally {
-      files.close();
-    }
+  await withFiles('file-worker-modes', async (files, dir) => {
+    const bytes = randomBytes(100, 6);
+    const modes = [0o644, 0o666, 0o777, 0o400, 0o000, 0o755];
+    modes.forEach((mode, n) => {
+      const file = files.create(`${dir}/f${n}`, mode);
+      file.write(bytes);
+      file.close({ mode, mtime: { sec: 1_600_000_000, nsec: 0 } });
+    });
+    await files.commit(bytes.buffer as ArrayBuffer);
+    await files.drain();
+    modes.forEach((mode, n) => assert.is(lstatSync(`${dir}/f${n}`).mode & 0o7777, mode, `f${n}`));
   });
 });
 
 test('a failure is thrown by drain; files after it are not made, open ones are closed', async () => {
-  const dir = mkdtempSync(`${tmpdir()}/lk-file-worker-fail-`);
-  const files = workerBackgroundFiles();
-  try {
+  await withFiles('file-worker-fail', async (files, dir) => {
     writeFileSync(`${dir}/taken`, 'x');
     const bytes = new Uint8Array(10).fill(1);
     const first = files.create(`${dir}/first`, 0o600);
@@ -103,10 +98,7 @@ test('a failure is thrown by drain; files after it are not made, open ones are c
     assert.is(readFileSync(`${dir}/taken`, 'utf8'), 'x', 'the existing file is untouched');
     assert.not.ok(existsSync(`${dir}/later`), 'nothing is made after a failure');
     await files.drain(); // the failure was reported once; nothing is left running
-  } finally {
-    files.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test.run();
