@@ -1,18 +1,34 @@
 // The union's lookup table: path bytes → position in the merged result, built once after a merge.
-// Each slot holds what a probe needs (hash, length, arena offset, position), so a lookup touches
-// one slot and the path's bytes — two cache misses in a large union instead of one per table the
-// merge keeps. Paths are hashed and compared a word at a time: V8 runs byte loops at ~5 ns a byte.
+// Memory beyond a few MB costs ~40 ns a random cache line here even with many loads in flight
+// (~200 ns one at a time), so a lookup in a large union is made to miss once:
+//   - an index, 4 bytes a slot (a few MB for 500k paths, so mostly cached): position + 1 and an
+//     8-bit tag from the hash, open addressing;
+//   - one 64-byte record a position, holding the path's length and first INLINE bytes (the rest,
+//     for longer paths, is compared in the arena): the one line a lookup misses on.
+// Paths are hashed and compared a word at a time: V8 runs byte loops at ~5 ns a byte.
 //
-//   lookupReset(count); lookupInsert(hash, off, len, pos) ...
+//   lookupReset(count); lookupInsert(hash, arena, off, len, pos) ...
 //   lookupFind(arena, ptr, len, hashBytes(ptr, len)) → position, or -1
 //   lookupMany(arena, ptr, len, results)           → NUL-separated paths answered in one call
 import { cleanPath } from './path';
 
-// slot fields: hash, length, arena offset, position + 1 (0: an empty slot)
-const S_HASH = 0, S_LEN = 4, S_OFF = 8, S_POS = 12;
-const S_STRIDE: usize = 16;
+// a record: length, arena offset, then the path's first INLINE bytes
+const R_LEN = 0, R_OFF = 4, R_BYTES = 8;
+const R_STRIDE: usize = 64;
+const INLINE: i32 = 56;
+// an index slot: (position + 1) << TAG_BITS | tag; 0 is empty. Unions of 2^24 paths or more go
+// untagged (every candidate is checked by its record).
+const TAG_BITS: u32 = 8;
+const TAGGED_LIMIT: i32 = 1 << 24;
 
-let table: usize = 0, tableCap: i32 = 0;
+let index: usize = 0, indexCap: i32 = 0;
+let records: usize = 0, recordsBlock: usize = 0, recordsCap: i32 = 0;
+let tagMask: u32 = 0, posShift: u32 = 0;
+
+@inline function slotAt(s: u32): usize { return index + (<usize>s << 2); }
+@inline function recordAt(pos: u32): usize { return records + <usize>pos * R_STRIDE; }
+/** The tag of hash `h`: its top bits, which the slot (its low bits) does not use. */
+@inline function tagOf(h: u32): u32 { return (h >> 24) & tagMask; }
 
 /** The bytes of a path short of a whole word, as one little-endian u64 (at most three loads). */
 @inline function tailWord(p: usize, n: i32): u64 {
@@ -53,52 +69,73 @@ export function sameBytes(a: usize, b: usize, n: i32): bool {
   return tailWord(a, n) == tailWord(b, n);
 }
 
-/** Empties the table and sizes it for `count` paths (load factor at most 3/4). */
+/** Empties the table and sizes it for `count` paths (index at most 3/4 full). */
 export function lookupReset(count: i32): void {
   let cap = 1024;
   while (cap * 3 < count * 4 + 4) cap <<= 1;
-  if (cap != tableCap) {
-    if (table != 0) heap.free(table);
-    table = heap.alloc(<usize>cap * S_STRIDE); tableCap = cap;
+  if (cap != indexCap) {
+    if (index != 0) heap.free(index);
+    index = heap.alloc(<usize>cap << 2); indexCap = cap;
   }
-  memory.fill(table, 0, <usize>cap * S_STRIDE);
+  memory.fill(index, 0, <usize>cap << 2);
+  if (count > recordsCap || count < recordsCap >> 2) { // room for count; a far smaller union gives it back
+    if (recordsBlock != 0) heap.free(recordsBlock);
+    recordsBlock = heap.alloc(<usize>count * R_STRIDE + R_STRIDE);
+    records = (recordsBlock + R_STRIDE - 1) & ~(R_STRIDE - 1); // one record, one cache line
+    recordsCap = count;
+  }
+  const tagged = count < TAGGED_LIMIT;
+  tagMask = tagged ? (1 << TAG_BITS) - 1 : 0;
+  posShift = tagged ? TAG_BITS : 0;
 }
 
-/** Adds a path (its bytes at arena offset `off`) at result position `pos`. */
-export function lookupInsert(h: u32, off: u32, len: i32, pos: i32): void {
-  const mask = <u32>(tableCap - 1);
+/** Adds a path (its `len` bytes at `arena + off`) at result position `pos`. */
+export function lookupInsert(h: u32, arena: usize, off: u32, len: i32, pos: i32): void {
+  const mask = <u32>(indexCap - 1);
   let s = h & mask;
-  while (load<u32>(table + <usize>s * S_STRIDE, S_POS) != 0) s = (s + 1) & mask;
-  const slot = table + <usize>s * S_STRIDE;
-  store<u32>(slot, h, S_HASH); store<u32>(slot, <u32>len, S_LEN); store<u32>(slot, off, S_OFF); store<u32>(slot, <u32>(pos + 1), S_POS);
+  while (load<u32>(slotAt(s)) != 0) s = (s + 1) & mask;
+  store<u32>(slotAt(s), (<u32>(pos + 1) << posShift) | tagOf(h));
+  const rec = recordAt(<u32>pos);
+  store<u32>(rec, <u32>len, R_LEN); store<u32>(rec, off, R_OFF);
+  memory.copy(rec + R_BYTES, arena + <usize>off, <usize>min(len, INLINE));
 }
 
-/** The first slot from `s` on whose hash and length match, or -1 at an empty slot. */
-@inline function probe(s: u32, h: u32, n: i32): i32 {
-  const mask = <u32>(tableCap - 1);
+/** The first index slot from `s` on whose tag matches, or -1 at an empty slot. */
+@inline function probe(s: u32, tag: u32): i32 {
+  const mask = <u32>(indexCap - 1);
   while (true) {
-    const slot = table + <usize>s * S_STRIDE;
-    if (load<u32>(slot, S_POS) == 0) return -1;
-    if (load<u32>(slot, S_HASH) == h && <i32>load<u32>(slot, S_LEN) == n) return <i32>s;
+    const v = load<u32>(slotAt(s));
+    if (v == 0) return -1;
+    if ((v & tagMask) == tag) return <i32>s;
     s = (s + 1) & mask;
   }
 }
 
-/** Confirms candidate slot `s` by the bytes, probing on past false matches: a position or -1. */
-function confirm(arena: usize, s: i32, p: usize, n: i32, h: u32): i32 {
-  const mask = <u32>(tableCap - 1);
+/** Whether the record at `pos` is the path of `n` bytes at `p`. */
+@inline function holds(arena: usize, pos: u32, p: usize, n: i32): bool {
+  const rec = recordAt(pos);
+  if (<i32>load<u32>(rec, R_LEN) != n) return false;
+  if (n <= INLINE) return sameBytes(rec + R_BYTES, p, n);
+  return sameBytes(rec + R_BYTES, p, INLINE)
+    && sameBytes(arena + <usize>load<u32>(rec, R_OFF) + <usize>INLINE, p + <usize>INLINE, n - INLINE);
+}
+
+@inline function positionIn(s: i32): u32 { return (load<u32>(slotAt(<u32>s)) >> posShift) - 1; }
+
+/** Confirms candidate slot `s` by its record, probing on past false matches: a position or -1. */
+function confirm(arena: usize, s: i32, p: usize, n: i32, tag: u32): i32 {
   while (s >= 0) {
-    const slot = table + <usize>s * S_STRIDE;
-    if (sameBytes(arena + <usize>load<u32>(slot, S_OFF), p, n)) return <i32>load<u32>(slot, S_POS) - 1;
-    s = probe((<u32>s + 1) & mask, h, n);
+    const pos = positionIn(s);
+    if (holds(arena, pos, p, n)) return <i32>pos;
+    s = probe((<u32>s + 1) & <u32>(indexCap - 1), tag);
   }
   return -1;
 }
 
 /** The position of the cleaned, non-empty path at `p`, or -1. */
 export function lookupFind(arena: usize, p: usize, n: i32, h: u32): i32 {
-  if (tableCap == 0) return -1;
-  return confirm(arena, probe(h & <u32>(tableCap - 1), h, n), p, n, h);
+  if (indexCap == 0) return -1;
+  return confirm(arena, probe(h & <u32>(indexCap - 1), tagOf(h)), p, n, tagOf(h));
 }
 
 const SLASH: u32 = 0x2f;
@@ -144,15 +181,14 @@ function scanPath(ptr: usize, start: i32, len: i32): i32 {
 }
 
 /** Bytes of `results` room lookupMany needs per path. */
-export const LOOKUP_BATCH_STRIDE: usize = 24;
-// a parked path: its start in the input, cleaned length, hash, candidate slot (then its answer),
-// and the candidate's arena offset and position (read with the slot, so pass 3 need not read it again)
-const B_START = 0, B_LEN = 4, B_HASH = 8, B_SLOT = 12, B_OFF = 16, B_POS = 20;
-const NONE: u32 = 0xffffffff;
-/** Paths whose memory one touch loop brings in before they are worked on (see lookupMany). */
+export const LOOKUP_BATCH_STRIDE: usize = 16;
+// a parked path: its start in the input, cleaned length, tag, and candidate slot (then its answer)
+const B_START = 0, B_LEN = 4, B_TAG = 8, B_SLOT = 12;
+const NONE: i32 = -1;
+/** Paths whose records one touch loop brings in before they are compared (see lookupMany). */
 const TOUCH_GROUP = 256;
 
-/** Where the touch loops' sums go, so that no optimizer drops their loads. */
+/** Where the touch loop's sums go, so that no optimizer drops its loads. */
 let sink: u32 = 0;
 
 /**
@@ -162,18 +198,15 @@ let sink: u32 = 0;
  * number of paths (NULs + 1), or `capacity + 1`, having answered none, when there are more paths
  * than `results` has room for (a path held a NUL).
  *
- * Three passes, each with one dependent memory load per path (none, the slot, the bytes): within a
- * pass the paths are independent, so the CPU can overlap their cache misses instead of waiting
- * for each in turn. It overlaps only as many as its reorder window holds, which a byte comparison
- * fills after a few paths; so the passes that miss go in groups, each first touched by a loop
- * that does nothing else (many misses in flight), then worked on from cache. In a union of 271k
- * paths this took the kernel's part of a batched lookup from ~150 ns to ~90 ns.
+ * Pass 1 cleans and hashes every path and finds its candidate in the index. Then, in groups, a
+ * loop that does nothing but load each candidate's record (many misses in flight at once: a loop
+ * that also compares bytes fills the CPU's reorder window after a few paths and waits for each
+ * miss in turn), and a loop that compares from cache.
  */
 export function lookupMany(arena: usize, ptr: usize, len: i32, results: usize, capacity: i32): i32 {
   let count = 0;
   let start = 0;
-  const mask = <u32>(tableCap - 1);
-  // pass 1: find, clean and hash each path; park its start, length, hash and first slot
+  const mask = <u32>(indexCap - 1);
   for (;;) {
     if (count == capacity) return capacity + 1;
     const scan = scanPath(ptr, start, len);
@@ -184,47 +217,37 @@ export function lookupMany(arena: usize, ptr: usize, len: i32, results: usize, c
     const h = n > 0 ? hashBytes(at, n) : 0;
     store<i32>(rec, start, B_START);
     store<i32>(rec, n, B_LEN);
-    store<u32>(rec, h, B_HASH);
-    store<u32>(rec, n > 0 && tableCap > 0 ? h & mask : NONE, B_SLOT);
+    store<u32>(rec, tagOf(h), B_TAG);
+    store<i32>(rec, n > 0 && indexCap > 0 ? <i32>(h & mask) : NONE, B_SLOT);
     count++;
     if (end >= len) break;
     start = end + 1;
   }
   for (let from = 0; from < count; from += TOUCH_GROUP) {
     const to = min(from + TOUCH_GROUP, count);
-    // pass 2: the slot whose hash and length match (-1: none), with its path's offset and position
     let touched: u32 = 0;
+    // the index slots (mostly cached; pure loads all the same), then the candidates by tag
     for (let k = from; k < to; k++) {
-      const first = load<u32>(results + <usize>k * LOOKUP_BATCH_STRIDE, B_SLOT);
-      if (first != NONE) touched += load<u32>(table + <usize>first * S_STRIDE, S_POS);
+      const s = load<i32>(results + <usize>k * LOOKUP_BATCH_STRIDE, B_SLOT);
+      if (s != NONE) touched += load<u32>(slotAt(<u32>s));
     }
     for (let k = from; k < to; k++) {
       const rec = results + <usize>k * LOOKUP_BATCH_STRIDE;
-      const first = load<u32>(rec, B_SLOT);
-      const s = first == NONE ? -1 : probe(first, load<u32>(rec, B_HASH), load<i32>(rec, B_LEN));
-      store<i32>(rec, s, B_SLOT);
-      if (s < 0) continue;
-      const slot = table + <usize>s * S_STRIDE;
-      store<u32>(rec, load<u32>(slot, S_OFF), B_OFF);
-      store<i32>(rec, <i32>load<u32>(slot, S_POS) - 1, B_POS);
+      const s = load<i32>(rec, B_SLOT);
+      if (s != NONE) store<i32>(rec, probe(<u32>s, load<u32>(rec, B_TAG)), B_SLOT);
     }
-    // pass 3: confirm by the bytes (first and last byte touched: a path may span two cache lines)
+    // the candidates' records: the one miss
     for (let k = from; k < to; k++) {
-      const rec = results + <usize>k * LOOKUP_BATCH_STRIDE;
-      if (load<i32>(rec, B_SLOT) < 0) continue;
-      const p = arena + <usize>load<u32>(rec, B_OFF);
-      touched += <u32>load<u8>(p) + <u32>load<u8>(p + <usize>load<i32>(rec, B_LEN) - 1);
+      const s = load<i32>(results + <usize>k * LOOKUP_BATCH_STRIDE, B_SLOT);
+      if (s != NONE) touched += load<u32>(recordAt(positionIn(s)), R_LEN);
     }
     sink += touched;
     for (let k = from; k < to; k++) {
       const rec = results + <usize>k * LOOKUP_BATCH_STRIDE;
       const n = load<i32>(rec, B_LEN);
       const s = load<i32>(rec, B_SLOT);
-      const p = ptr + <usize>load<i32>(rec, B_START);
-      // the candidate is nearly always the path; a false match (equal hash and length) probes on
-      const answer = n < 0 ? -3 : n == 0 ? -2 : s < 0 ? -1
-        : sameBytes(arena + <usize>load<u32>(rec, B_OFF), p, n) ? load<i32>(rec, B_POS)
-        : confirm(arena, probe((<u32>s + 1) & mask, load<u32>(rec, B_HASH), n), p, n, load<u32>(rec, B_HASH));
+      const answer = n < 0 ? -3 : n == 0 ? -2 : s == NONE ? -1
+        : confirm(arena, s, ptr + <usize>load<i32>(rec, B_START), n, load<u32>(rec, B_TAG));
       store<i32>(rec, answer, B_SLOT);
     }
   }

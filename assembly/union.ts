@@ -571,7 +571,7 @@ export function unionMerge(): i32 {
   lookupReset(outCount);
   for (let pos = 0; pos < outCount; pos++) {
     const id = load<i32>(out + <usize>pos * UNION_RECORD_SIZE + O_ID);
-    lookupInsert(pf(id, P_HASH), pf(id, P_OFF), <i32>pf(id, P_LEN), pos);
+    lookupInsert(pf(id, P_HASH), arena, pf(id, P_OFF), <i32>pf(id, P_LEN), pos);
   }
   return outCount;
 }

@@ -74,6 +74,27 @@ test('lookupMany: any batch size and a batch larger than the staging area', () =
   assert.is(union.lookup(huge), -1);
 });
 
+test('a large union: every path and a near miss of each, one at a time and batched', () => {
+  // 40k paths put thousands of other paths with the same 8-bit tag on the probe sequences, and
+  // lengths on both sides of the bytes a record holds inline (56)
+  const layer: UnionInput[] = [];
+  for (let d = 0; d < 400; d++) {
+    layer.push({ type: 'dir', name: `opt/${'n'.repeat(d % 60)}${d}/` });
+    for (let f = 0; f < 99; f++) layer.push({ type: 'file', name: `opt/${'n'.repeat(d % 60)}${d}/${f}` });
+  }
+  const union = buildUnion(core(), [layer]);
+  const paths = Array.from({ length: union.count }, (_, i) => union.path(i));
+  const byPath = new Map(paths.map((p, i) => [p, i]));
+  const queries = paths.flatMap((p) => [p, `${p}!`, `${p.slice(0, -1)}!`]);
+  const many = union.lookupMany(queries);
+  queries.forEach((q, k) => {
+    const want = byPath.get(q) ?? -1;
+    assert.is(many[k], want, `lookupMany(${q})`);
+    assert.is(union.lookup(q), want, `lookup(${q})`);
+  });
+  assert.ok(paths.some((p) => p.length > 56) && paths.some((p) => p.length < 56), 'both lengths are covered');
+});
+
 test('unionFindMany never writes past the room it is given', () => {
   makeUnion();
   const c = core();
