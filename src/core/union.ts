@@ -153,7 +153,6 @@ export class UnionIndex {
     for (let at = 0; at < paths.length; ) {
       let take = Math.min(BATCH, paths.length - at);
       for (;;) {
-        touchStrings(paths, at, at + take);
         const joined = (take === paths.length ? paths : paths.slice(at, at + take)).join('\0');
         const view = core.bytes(core.inputPtr, core.inputSize);
         const { read, written } = encoder.encodeInto(joined, view);
@@ -174,23 +173,6 @@ export class UnionIndex {
     }
     return results;
   }
-}
-
-/** Where touchStrings' sums go, so that no optimizer drops its loads. */
-let touchSink = 0;
-/**
- * Reads the first and last character of each string before they are joined. In Deno's V8 a string
- * once used as a Map key becomes a pointer to the interned key, somewhere else in the heap; join
- * then waits for each of those in turn, while a loop that does nothing else has many in flight.
- * 1M such queries on Deno: 446 → 273 ms; fresh strings, on every runtime: unchanged within noise.
- */
-function touchStrings(paths: readonly string[], from: number, to: number): void {
-  let sum = 0;
-  for (let k = from; k < to; k++) {
-    const p = paths[k]!;
-    sum += p.charCodeAt(0) + p.charCodeAt(p.length - 1);
-  }
-  touchSink += sum;
 }
 
 /**
