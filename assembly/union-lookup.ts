@@ -1,7 +1,7 @@
 // The union's lookup table: path bytes → position in the merged result, built once after a merge.
 // Memory beyond a few MB costs ~40 ns a random cache line here even with many loads in flight
 // (~200 ns one at a time), so a lookup in a large union is made to miss once:
-//   - an index, 4 bytes a slot (a few MB for 500k paths, so mostly cached): position + 1 and an
+//   - an index, 4 bytes a slot (2 MB for 271k paths, so mostly cached): position + 1 and an
 //     8-bit tag from the hash, open addressing;
 //   - one 64-byte record a position, holding the path's length and first INLINE bytes (the rest,
 //     for longer paths, is compared in the arena): the one line a lookup misses on.
@@ -198,10 +198,11 @@ let sink: u32 = 0;
  * number of paths (NULs + 1), or `capacity + 1`, having answered none, when there are more paths
  * than `results` has room for (a path held a NUL).
  *
- * Pass 1 cleans and hashes every path and finds its candidate in the index. Then, in groups, a
- * loop that does nothing but load each candidate's record (many misses in flight at once: a loop
- * that also compares bytes fills the CPU's reorder window after a few paths and waits for each
- * miss in turn), and a loop that compares from cache.
+ * Pass 1 cleans and hashes every path. Then, in groups of TOUCH_GROUP: a loop that only loads
+ * each path's index slot, one that finds its candidate by tag, one that only loads each
+ * candidate's record (many misses in flight at once: a loop that also compares bytes fills the
+ * CPU's reorder window after a few paths and waits for each miss in turn), and one that compares
+ * from cache.
  */
 export function lookupMany(arena: usize, ptr: usize, len: i32, results: usize, capacity: i32): i32 {
   let count = 0;
