@@ -15,7 +15,7 @@ import { cleanPath } from './path';
 // a record: length, arena offset, then the path's first INLINE bytes
 const R_LEN = 0, R_OFF = 4, R_BYTES = 8;
 const R_STRIDE: usize = 64;
-const INLINE: i32 = 56;
+const INLINE: i32 = <i32>R_STRIDE - R_BYTES; // 56
 // an index slot: (position + 1) << TAG_BITS | tag; 0 is empty. Unions of 2^24 paths or more go
 // untagged (every candidate is checked by its record).
 const TAG_BITS: u32 = 8;
