@@ -68,6 +68,8 @@ export interface RunResult {
   version: string;
   bytes?: number;
   runs: number;
+  /** Whether garbage was collected before every timed run (see collectGarbage). */
+  gcBetweenRuns: boolean;
   ratio?: [string, string];
   runtimes: RuntimeName[];
   cases: CaseResult[];
@@ -80,8 +82,21 @@ export const median = (xs: number[]): number => {
 export const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
 
 /**
+ * Collects garbage now, where the runtime lets a program ask (Bun; Node and Deno started with
+ * --expose-gc, as bench-all starts them), so that one case's garbage is not collected in the
+ * next case's time. Returns false where it cannot.
+ */
+export function collectGarbage(): boolean {
+  const g = globalThis as any;
+  if (typeof g.Bun?.gc === 'function') { g.Bun.gc(true); return true; }
+  if (typeof g.gc === 'function') { g.gc(); return true; }
+  return false;
+}
+
+/**
  * Warm-up runs of every case, then `runs` rounds that time each case once, in turn: on a shared
  * machine a burst of other load then slows one run of every case instead of all runs of one.
+ * Garbage is collected before every timed run (see collectGarbage).
  */
 export async function timeInterleaved(runs: Array<() => unknown>, { runs: rounds, warmup }: RunOptions, befores: Array<(() => unknown) | undefined> = []): Promise<number[][]> {
   for (const [i, run] of runs.entries()) for (let k = 0; k < warmup; k++) { await befores[i]?.(); await run(); }
@@ -89,6 +104,7 @@ export async function timeInterleaved(runs: Array<() => unknown>, { runs: rounds
   for (let round = 0; round < rounds; round++) {
     for (const [i, run] of runs.entries()) {
       await befores[i]?.();
+      collectGarbage();
       const t0 = performance.now();
       await run();
       times[i]!.push(performance.now() - t0);
@@ -119,7 +135,7 @@ export async function runWorkload(w: Workload, options: RunOptions): Promise<Run
   });
   return {
     workload: w.name, title: w.title, runtime, version: runtimeVersion(), bytes: w.bytes, runs: options.runs,
-    ratio: w.ratio, runtimes: w.runtimes ?? ['node', 'deno', 'bun'], cases: results,
+    gcBetweenRuns: collectGarbage(), ratio: w.ratio, runtimes: w.runtimes ?? ['node', 'deno', 'bun'], cases: results,
   };
 }
 

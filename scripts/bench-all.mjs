@@ -90,8 +90,8 @@ const benchWorker :Workerd.Worker = (
 }
 
 const hostRuns = {
-  node: (file) => collect('node', process.execPath, ['--import', 'tsx', file, '--runs', String(runs), '--warmup', String(warmup)]),
-  deno: (file) => collect('deno', bin('deno'), ['run', '-A', file, '--runs', String(runs), '--warmup', String(warmup)]),
+  node: (file) => collect('node', process.execPath, ['--expose-gc', '--import', 'tsx', file, '--runs', String(runs), '--warmup', String(warmup)]),
+  deno: (file) => collect('deno', bin('deno'), ['run', '-A', '--v8-flags=--expose-gc', file, '--runs', String(runs), '--warmup', String(warmup)]),
   bun: (file) => collect('bun', bin('bun'), [file, '--runs', String(runs), '--warmup', String(warmup)]),
 };
 
