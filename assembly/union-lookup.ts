@@ -40,17 +40,27 @@ let tagMask: u32 = 0, posShift: u32 = 0;
   return w;
 }
 
-/** A word-at-a-time hash of `n` bytes. */
+const HASH_SEED: u64 = 0x9e3779b97f4a7c15;
+
+/** One whole word into the hash. */
+@inline function mixWord(h: u64, w: u64): u64 {
+  h = (h ^ w) * 0xff51afd7ed558ccd;
+  return h ^ (h >> 32);
+}
+
+/** The last 0-7 bytes (a word, zero above them) and the length, into the hash's final value. */
+@inline function finishHash(h: u64, tail: u64, n: i32): u32 {
+  // the tail leaves its top byte zero: the length's low byte goes there
+  h = (h ^ tail ^ (<u64>n << 56)) * 0xc4ceb9fe1a85ec53;
+  return <u32>(h ^ (h >> 29));
+}
+
+/** A word-at-a-time hash of `n` bytes (scanPath computes the same while it scans). */
 export function hashBytes(p: usize, n: i32): u32 {
-  let h: u64 = 0x9e3779b97f4a7c15 ^ <u64>n;
+  let h = HASH_SEED;
   let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    h = (h ^ load<u64>(p + <usize>i)) * 0xff51afd7ed558ccd;
-    h ^= h >> 32;
-  }
-  h = (h ^ tailWord(p + <usize>i, n - i)) * 0xc4ceb9fe1a85ec53;
-  h ^= h >> 29;
-  return <u32>h;
+  for (; i + 8 <= n; i += 8) h = mixWord(h, load<u64>(p + <usize>i));
+  return finishHash(h, tailWord(p + <usize>i, n - i), n);
 }
 
 /**
@@ -141,33 +151,46 @@ export function lookupFind(arena: usize, p: usize, n: i32, h: u32): i32 {
 const SLASH: u32 = 0x2f;
 const DOT: u32 = 0x2e;
 
+/** The low `n` (0-7) bytes of `w`. */
+@inline function lowBytes(w: u64, n: u32): u64 { return w & ((<u64>1 << (<u64>n << 3)) - 1); }
+
+/** The hash of the path scanPath last scanned: hashBytes of its bytes as they were. */
+let scannedHash: u32 = 0;
+
 /**
  * Finds the end of the path that starts at `start` (the next NUL, or `len`) 16 bytes at a time,
- * and whether it may need cleaning: a `/` or `.` at its start or right after a `/`, or a `/` at
- * its end. Returns end << 1 | needsCleaning. Never reads at or past `len`.
+ * hashing it on the way (into scannedHash: one read of each path), and whether it may need
+ * cleaning: a `/` or `.` at its start or right after a `/`, or a `/` at its end. Returns
+ * end << 1 | needsCleaning. Never reads at or past `len`.
  */
 function scanPath(ptr: usize, start: i32, len: i32): i32 {
   const zero = i8x16.splat(0), slash = i8x16.splat(<i8>SLASH), dot = i8x16.splat(<i8>DOT);
   let i = start;
   let afterSlash: u32 = 1; // the first byte counts as following a separator
   let bad: u32 = 0;
+  let h = HASH_SEED;
   while (i + 16 <= len) {
     const v = v128.load(ptr + <usize>i);
     const nul = <u32>i8x16.bitmask(i8x16.eq(v, zero));
     const sl = <u32>i8x16.bitmask(i8x16.eq(v, slash));
     const dt = <u32>i8x16.bitmask(i8x16.eq(v, dot));
     let hits = ((sl << 1) | afterSlash) & (sl | dt);
+    const lo = i64x2.extract_lane(v, 0), hi = i64x2.extract_lane(v, 1);
     if (nul != 0) {
       const e = ctz(nul);
       hits &= (<u32>1 << e) - 1;
       // a `/` just before the NUL: in this block, or ending the previous one
       if (e > 0 ? (sl & (<u32>1 << (e - 1))) != 0 : i > start && afterSlash != 0) hits |= 1;
+      const n = i + <i32>e - start;
+      scannedHash = e >= 8 ? finishHash(mixWord(h, lo), lowBytes(hi, e - 8), n) : finishHash(h, lowBytes(lo, e), n);
       return ((i + <i32>e) << 1) | <i32>((bad | hits) != 0);
     }
+    h = mixWord(mixWord(h, lo), hi);
     bad |= hits;
     afterSlash = (sl >> 15) & 1;
     i += 16;
   }
+  const blocks = i;
   let prev: u32 = afterSlash ? SLASH : 0;
   let last: u32 = i > start && afterSlash ? SLASH : 0;
   for (; i < len; i++) {
@@ -177,6 +200,10 @@ function scanPath(ptr: usize, start: i32, len: i32): i32 {
     prev = c; last = c;
   }
   if (last == SLASH) bad = 1;
+  // the bytes past the last whole block (the end of the input only): hashed as hashBytes does
+  let k = blocks;
+  for (; k + 8 <= i; k += 8) h = mixWord(h, load<u64>(ptr + <usize>k));
+  scannedHash = finishHash(h, tailWord(ptr + <usize>k, i - k), i - start);
   return (i << 1) | <i32>(bad != 0);
 }
 
@@ -215,7 +242,8 @@ export function lookupMany(arena: usize, ptr: usize, len: i32, results: usize, c
     const at = ptr + <usize>start;
     const n = scan & 1 ? cleanPath(at, end - start, at) : end - start;
     const rec = results + <usize>count * LOOKUP_BATCH_STRIDE;
-    const h = n > 0 ? hashBytes(at, n) : 0;
+    // a path that was cleaned is hashed again: the scan hashed it as it came
+    const h = n <= 0 ? 0 : scan & 1 ? hashBytes(at, n) : scannedHash;
     store<i32>(rec, start, B_START);
     store<i32>(rec, n, B_LEN);
     store<u32>(rec, tagOf(h), B_TAG);
