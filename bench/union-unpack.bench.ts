@@ -23,7 +23,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { MiB, runtime, workload, type Case } from './_harness.ts';
-import { hasCommand, layerkitCommand } from './_process.ts';
+import { hasCommand, layerkitCommand, layerkitEnv } from './_process.ts';
 import { init } from '../src/mod.ts';
 import { exportTar } from '../src/fs/export.ts';
 import { UnionFS } from '../src/fs/union-fs.ts';
@@ -147,15 +147,16 @@ function mountScratch(): { dir: string } | { refused: string } {
  * A case that runs `script(dir)` through sh, with a new output directory every run, after
  * `before` (untimed); skipped without `needs`.
  */
-function freshTreeCase(name: string, out: string, script: (dir: string) => string, note: string, needs: string, before: () => void): Case {
+function freshTreeCase(name: string, out: string, script: (dir: string) => string, note: string, needs: string, before: () => void, env = process.env): Case {
   let run = 0;
+  const prefix = name.replace(/[^a-z]+/gi, '-');
   return {
     name,
     note,
     skip: hasCommand(needs) ? undefined : `${needs} is not installed (scripts/install-system-deps.sh)`,
     before,
     run: () => {
-      const result = spawnSync('sh', sh(script(`${out}/${name.split(' ')[0]}-${run++}`)), { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+      const result = spawnSync('sh', sh(script(`${out}/${prefix}-${run++}`)), { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env });
       if (result.status !== 0) throw new Error(`${name} exited ${result.status}: ${result.stderr.trim()}`);
     },
   };
@@ -199,8 +200,13 @@ export default workload(import.meta, {
       if (!('dir' in again)) throw new Error(`the scratch filesystem could not be made again: ${again.refused}`);
       mkdirSync(out, { recursive: true });
     };
+    // Node without the variable that makes every Node process parse a certificate bundle at start
+    // (see layerkitEnv); where it is set, the start as it comes is timed too
+    const { env, unset } = layerkitEnv();
+    const asStarted = unset === undefined ? [] : [freshTreeCase(`layerkit unpack, ${unset} kept`, out, scripts.layerkit, `as started on this machine: Node parses the file ${unset} names at start`, command, before)];
     return [
-      freshTreeCase('layerkit unpack', out, scripts.layerkit, `${mine.length} paths; a new directory every run, on ${where}`, command, before),
+      freshTreeCase('layerkit unpack', out, scripts.layerkit, `${mine.length} paths; a new directory every run, on ${where}${unset ? `; ${unset} unset` : ''}`, command, before, env),
+      ...asStarted,
       freshTreeCase('umoci unpack', out, scripts.umoci, 'umoci 0.4.7', 'umoci', before),
       freshTreeCase('GNU tar -xf', out, scripts.tar, 'flattened tar (layerkit export)', 'tar', before),
     ];
