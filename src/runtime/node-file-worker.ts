@@ -2,8 +2,8 @@
  * BackgroundFiles on a worker thread (a Web Worker on Deno and Bun, node:worker_threads on Node;
  * the same steps over node:fs in both, see startWorker): an unpack's mkdirs, creates, writes,
  * chmods and closes run there, synchronously, while the main thread hashes and parses the next
- * chunks. Work goes over in one message per commit, the chunk's buffer
- * transferred (not copied) and sent back; per file, the main thread only appends a few numbers.
+ * chunks. Work goes over in one message per commit, the chunk's buffer transferred (not copied)
+ * and sent back; per file, the main thread only appends a few numbers.
  * Measured on one debootstrap-sized layer: the calls' own cost moves off the main thread, which
  * the thread pool's per-call promises (fs.open, fs.write, ...) did not achieve: their bookkeeping
  * on the main thread cost about as much as the calls.
