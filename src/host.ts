@@ -142,11 +142,8 @@ export interface TreeWriter {
 export interface BackgroundFiles {
   /** Queues making a directory, as TreeWriter.mkdir does. */
   mkdir(path: string, mode: number): void;
-  /**
-   * Starts the steps queued since the last commit, which must not write from a buffer; resolves
-   * once they (and all before them) are done or failed (drain throws the failure).
-   */
-  flush(): Promise<void>;
+  /** Starts the steps queued since the last commit, which must not write from a buffer. */
+  flush(): void;
   /** Queues making a new regular file, as TreeWriter.createFile does. */
   create(path: string, mode: number): BackgroundFile;
   /**

@@ -282,7 +282,7 @@ function inlineFiles(writer: TreeWriter): BackgroundFiles {
   const open = new Set<number>();
   return {
     mkdir: (path, mode) => writer.mkdir(path, mode),
-    flush: async () => {},
+    flush() {},
     create(path, mode) {
       const handle = writer.createFile(path, mode);
       open.add(handle);

@@ -104,45 +104,41 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   // where the bodies go (writeBodies drains them before it touches the root itself)
   const files = context.bodies.files();
   for (let k = 0; k < list.length; k++) if (entries.type(k) === 'dir') dirsMade.push({ k, at: mkdirs(entries.path(k), files) });
-  const directoriesMade = files.flush();
-  // 2. file contents, one body per inode; 3. meanwhile, once every body is queued, symlinks
-  // (verbatim targets, in directories made by then) and the list of special files and of links
+  files.flush();
+  // 2. file contents, one body per inode
   const firstOfInode = new Map<number, string>();
+  const filesMade = await writeBodies(fs, list, entries, root, context, firstOfInode);
+  // 3. links, symlinks (verbatim targets) and special files (made in one batch)
   const made: Made[] = [];
   const nodes: Parameters<TreeWriter['mknod']>[0] = [];
   const links: [first: string, k: number][] = [];
-  const symlinksAndLists = async () => {
-    await directoriesMade;
-    list.forEach((pos, k) => {
-      const type = entries.type(k);
-      if (type === 'dir') return;
-      const path = entries.path(k);
-      const inode = fs.union.inode(pos);
-      if (type !== 'file' && !firstOfInode.has(inode)) firstOfInode.set(inode, path);
-      const first = firstOfInode.get(inode)!;
-      if (first !== path) {
-        // another name of an inode made already (a hardlink, also of a symlink or a device): linked below
-        links.push([first, k]);
-        return;
-      } else if (type === 'file') {
-        return; // its body was written above
+  list.forEach((pos, k) => {
+    const type = entries.type(k);
+    if (type === 'dir') return;
+    const path = entries.path(k);
+    const inode = fs.union.inode(pos);
+    if (type !== 'file' && !firstOfInode.has(inode)) firstOfInode.set(inode, path);
+    const first = firstOfInode.get(inode)!;
+    if (first !== path) {
+      // another name of an inode made already (a hardlink, also of a symlink or a device): linked below
+      links.push([first, k]);
+      return;
+    } else if (type === 'file') {
+      return; // its body was written above
+    }
+    const e = entries.entry(k);
+    let at: string;
+    if (e.type === 'symlink') writer.symlink(e.linkname ?? '', (at = root.place(e.path)));
+    else if (e.type === 'char' || e.type === 'block') {
+      if (options.rootless) return void warn(`${e.path}: ${e.type} device skipped (rootless)`);
+      if (e.devmajor! > MAX_MAJOR || e.devminor! > MAX_MINOR || e.devmajor! < 0 || e.devminor! < 0) {
+        throw new LayerkitError('DEVICE_INVALID', `${e.path}: device number ${e.devmajor}:${e.devminor} is out of range`, { hint: 'the layer is refused' });
       }
-      const e = entries.entry(k);
-      let at: string;
-      if (e.type === 'symlink') writer.symlink(e.linkname ?? '', (at = root.place(e.path)));
-      else if (e.type === 'char' || e.type === 'block') {
-        if (options.rootless) return void warn(`${e.path}: ${e.type} device skipped (rootless)`);
-        if (e.devmajor! > MAX_MAJOR || e.devminor! > MAX_MINOR || e.devmajor! < 0 || e.devminor! < 0) {
-          throw new LayerkitError('DEVICE_INVALID', `${e.path}: device number ${e.devmajor}:${e.devminor} is out of range`, { hint: 'the layer is refused' });
-        }
-        nodes.push({ path: (at = root.place(e.path)), type: e.type, major: e.devmajor!, minor: e.devminor! });
-      } else if (e.type === 'fifo') nodes.push({ path: (at = root.place(e.path)), type: 'fifo', major: 0, minor: 0 });
-      else return void warn(`${e.path}: entry of an unknown type skipped`);
-      made.push({ k, at });
-    });
-  };
-  const filesMade = await writeBodies(fs, list, entries, root, context, firstOfInode, symlinksAndLists);
-  // special files (in one batch) and links, now that every body is in place
+      nodes.push({ path: (at = root.place(e.path)), type: e.type, major: e.devmajor!, minor: e.devminor! });
+    } else if (e.type === 'fifo') nodes.push({ path: (at = root.place(e.path)), type: 'fifo', major: 0, minor: 0 });
+    else return void warn(`${e.path}: entry of an unknown type skipped`);
+    made.push({ k, at });
+  });
   for (const m of filesMade) made.push(m);
   if (nodes.length) writer.mknod(nodes.splice(0));
   for (const [first, k] of links) {
@@ -204,11 +200,8 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
  * of each goes in `firstOfInode`). A read-ahead layer's bodies are written in place from its one
  * verified stream; a spooled body is moved into place; anything else (sparse, empty, a place
  * taken) is read through the union. Bodies go in stream order: layer by layer, by offset.
- * `whileDraining` runs once every body has its place and its writes are queued, while the last of
- * them are still being written: it may make what is neither a body nor under one (symlinks), as no
- * body's place is, or is under, anything but a directory made in step 1.
  */
-async function writeBodies(fs: UnionFS, list: number[], entries: ListedEntries, root: Root, context: WriteContext, firstOfInode: Map<number, string>, whileDraining: () => Promise<void>): Promise<Made[]> {
+async function writeBodies(fs: UnionFS, list: number[], entries: ListedEntries, root: Root, context: WriteContext, firstOfInode: Map<number, string>): Promise<Made[]> {
   const { writer } = root;
   const files = context.bodies.files();
   // per layer, the files whose bodies it supplies: entry → k + 1 (0: none). A layer's entries
@@ -282,12 +275,6 @@ async function writeBodies(fs: UnionFS, list: number[], entries: ListedEntries, 
       }
       slow.push({ k, at });
     }
-  }
-  try {
-    await whileDraining();
-  } catch (error) {
-    await files.drain().catch(() => {}); // nothing is written into the stage once it is being removed
-    throw error;
   }
   await files.drain();
   for (const { k, at } of slow) {

@@ -135,7 +135,7 @@ export function workerBackgroundFiles(): BackgroundFiles {
     last = reply;
     return reply;
   };
-  const flush = async () => void (await (steps.length > 0 ? send(undefined) : last));
+  const flush = () => void (steps.length > 0 && send(undefined));
   return {
     mkdir(path, mode) {
       steps.push(Op.Mkdir, -1, mode);

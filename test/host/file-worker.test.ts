@@ -1,7 +1,7 @@
 // The worker thread that writes unpack's files (src/runtime/node-file-worker.ts): bytes land in
 // the files they were queued for, at their positions, across commits; the buffer comes back with
 // its bytes; metadata goes on through the handle; directories are made before what is queued after
-// them; flush resolves once its steps are done; a failure is thrown by drain, files are closed.
+// them; a failure is thrown by drain, files are closed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
@@ -65,23 +65,6 @@ test('directories queued and flushed are made before the files queued after them
     assert.is(code, 'EEXIST');
     assert.is(lstatSync(`${dir}/a/b`).mode & 0o777, 0o700);
     assert.equal(new Uint8Array(readFileSync(`${dir}/a/b/f`)), expected);
-  });
-});
-
-test('flush resolves once the steps it started are done, and with nothing queued once all before it are', async () => {
-  await withFiles('file-worker-flush', async (files, dir) => {
-    for (let n = 0; n < 200; n++) files.mkdir(`${dir}/d${n}`, 0o700);
-    await files.flush();
-    for (let n = 0; n < 200; n++) assert.ok(lstatSync(`${dir}/d${n}`).isDirectory(), `d${n} is made when flush resolves`);
-    const bytes = randomBytes(100_000, 7);
-    const expected = bytes.slice();
-    const f = files.create(`${dir}/d0/f`, 0o600);
-    f.write(bytes);
-    f.close();
-    void files.commit(bytes.buffer as ArrayBuffer);
-    await files.flush(); // nothing new queued: waits for the commit before it
-    assert.equal(new Uint8Array(readFileSync(`${dir}/d0/f`)), expected);
-    await files.drain();
   });
 });
 
