@@ -55,12 +55,16 @@ const HASH_SEED: u64 = 0x9e3779b97f4a7c15;
   return <u32>(h ^ (h >> 29));
 }
 
-/** A word-at-a-time hash of `n` bytes (scanPath computes the same while it scans). */
-export function hashBytes(p: usize, n: i32): u32 {
-  let h = HASH_SEED;
+/** Hash state `h` carried on over the `n` bytes at `p`, then finished for a path of `length` bytes. */
+@inline function hashOn(h: u64, p: usize, n: i32, length: i32): u32 {
   let i = 0;
   for (; i + 8 <= n; i += 8) h = mixWord(h, load<u64>(p + <usize>i));
-  return finishHash(h, tailWord(p + <usize>i, n - i), n);
+  return finishHash(h, tailWord(p + <usize>i, n - i), length);
+}
+
+/** A word-at-a-time hash of `n` bytes (scanPath computes the same while it scans). */
+export function hashBytes(p: usize, n: i32): u32 {
+  return hashOn(HASH_SEED, p, n, n);
 }
 
 /**
@@ -200,10 +204,8 @@ function scanPath(ptr: usize, start: i32, len: i32): i32 {
     prev = c; last = c;
   }
   if (last == SLASH) bad = 1;
-  // the bytes past the last whole block (the end of the input only): hashed as hashBytes does
-  let k = blocks;
-  for (; k + 8 <= i; k += 8) h = mixWord(h, load<u64>(ptr + <usize>k));
-  scannedHash = finishHash(h, tailWord(ptr + <usize>k, i - k), i - start);
+  // the bytes past the last whole block (the end of the input only)
+  scannedHash = hashOn(h, ptr + <usize>blocks, i - blocks, i - start);
   return (i << 1) | <i32>(bad != 0);
 }
 

@@ -11,8 +11,8 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { MiB, runtime, workload, type Case } from './_harness.ts';
-import { commandCase, layerkitCommand, layerkitEnv } from './_process.ts';
+import { MiB, workload, type Case } from './_harness.ts';
+import { commandCase, layerkitCase } from './_process.ts';
 import { init } from '../src/mod.ts';
 import { openImage } from '../src/cli/resolve.ts';
 import { inspectImage } from '../src/image/describe.ts';
@@ -67,9 +67,6 @@ export default workload(import.meta, {
     mkdirSync(out, { recursive: true });
     const lkArchive = join(out, 'layerkit.tar');
     const skArchive = join(out, 'skopeo.tar');
-    const [command, prefix] = layerkitCommand();
-    const { env, unset } = layerkitEnv();
-    const cliNote = `layerkit CLI on ${runtime}, process${unset ? `; ${unset} unset` : ''}`;
     const cases: Case[] = [
       {
         name: 'inspect, cold (verify digest + diffID)',
@@ -85,12 +82,9 @@ export default workload(import.meta, {
         note: 'in-process: verified at copy; no layer read',
         run: async () => void (await inspectImage(await storeImage(store, 'docker.io/library/bench:1'))),
       },
-      { ...commandCase('layerkit inspect (CLI)', command, [...prefix, 'inspect', `oci:${layout}:v1`], { env }), note: cliNote },
+      layerkitCase('layerkit inspect (CLI)', ['inspect', `oci:${layout}:v1`]),
       commandCase('skopeo inspect', 'skopeo', ['inspect', `oci:${layout}:v1`]),
-      {
-        ...commandCase('layerkit copy → docker-archive', command, [...prefix, 'copy', '--quiet', `oci:${layout}:v1`, `docker-archive:${lkArchive}:bench:1`], { env }),
-        note: cliNote,
-      },
+      layerkitCase('layerkit copy → docker-archive', ['copy', '--quiet', `oci:${layout}:v1`, `docker-archive:${lkArchive}:bench:1`]),
       { ...commandCase('skopeo copy → docker-archive', 'sh', ['-c', `rm -f ${skArchive} && skopeo copy -q oci:${layout}:v1 docker-archive:${skArchive}:bench:1`]), note: 'skopeo (external process)' },
     ];
     // Both copies must produce archives with the same diffIDs before anything is timed.
