@@ -106,20 +106,21 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   for (let k = 0; k < list.length; k++) if (entries.type(k) === 'dir') dirsMade.push({ k, at: mkdirs(entries.path(k), files) });
   files.flush();
   // 2. file contents, one body per inode
-  const firstOfInode = new Map<number, string>();
+  // inode → the list position of its first name: a number, so the pass over every file before the
+  // stream decodes no path (8k paths took ~35 ms there, while the file worker waited)
+  const firstOfInode = new Map<number, number>();
   const filesMade = await writeBodies(fs, list, entries, root, context, firstOfInode);
   // 3. links, symlinks (verbatim targets) and special files (made in one batch)
   const made: Made[] = [];
   const nodes: Parameters<TreeWriter['mknod']>[0] = [];
-  const links: [first: string, k: number][] = [];
+  const links: [first: number, k: number][] = [];
   list.forEach((pos, k) => {
     const type = entries.type(k);
     if (type === 'dir') return;
-    const path = entries.path(k);
     const inode = fs.union.inode(pos);
-    if (type !== 'file' && !firstOfInode.has(inode)) firstOfInode.set(inode, path);
+    if (type !== 'file' && !firstOfInode.has(inode)) firstOfInode.set(inode, k);
     const first = firstOfInode.get(inode)!;
-    if (first !== path) {
+    if (first !== k) {
       // another name of an inode made already (a hardlink, also of a symlink or a device): linked below
       links.push([first, k]);
       return;
@@ -142,10 +143,10 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   for (const m of filesMade) made.push(m);
   if (nodes.length) writer.mknod(nodes.splice(0));
   for (const [first, k] of links) {
-    const existing = root.place(first);
+    const existing = root.place(entries.path(first));
     const type = entries.type(k);
     const want = type === 'file' ? 'file' : type === 'symlink' ? 'symlink' : 'other';
-    if (writer.kind(existing) !== want) throw new LayerkitError('HARDLINK_INVALID', `${entries.path(k)}: its link target ${first} is not a ${want} in the target directory`, { hint: 'the layer is refused' });
+    if (writer.kind(existing) !== want) throw new LayerkitError('HARDLINK_INVALID', `${entries.path(k)}: its link target ${entries.path(first)} is not a ${want} in the target directory`, { hint: 'the layer is refused' });
     const at = root.place(entries.path(k));
     writer.link(existing, at);
     made.push({ k, at });
@@ -196,12 +197,12 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
 }
 
 /**
- * Step 2 of writeView: the body of every regular file in `list`, once per inode (the first name
- * of each goes in `firstOfInode`). A read-ahead layer's bodies are written in place from its one
+ * Step 2 of writeView: the body of every regular file in `list`, once per inode (the list position
+ * of the first name of each goes in `firstOfInode`). A read-ahead layer's bodies are written in place from its one
  * verified stream; a spooled body is moved into place; anything else (sparse, empty, a place
  * taken) is read through the union. Bodies go in stream order: layer by layer, by offset.
  */
-async function writeBodies(fs: UnionFS, list: number[], entries: ListedEntries, root: Root, context: WriteContext, firstOfInode: Map<number, string>): Promise<Made[]> {
+async function writeBodies(fs: UnionFS, list: number[], entries: ListedEntries, root: Root, context: WriteContext, firstOfInode: Map<number, number>): Promise<Made[]> {
   const { writer } = root;
   const files = context.bodies.files();
   // per layer, the files whose bodies it supplies: entry → k + 1 (0: none). A layer's entries
@@ -211,7 +212,7 @@ async function writeBodies(fs: UnionFS, list: number[], entries: ListedEntries, 
     if (entries.type(k) !== 'file') return;
     const inode = fs.union.inode(pos);
     if (firstOfInode.has(inode)) return;
-    firstOfInode.set(inode, entries.path(k));
+    firstOfInode.set(inode, k);
     const layer = fs.union.sourceLayer(pos);
     (supplied[layer] ??= new Int32Array(fs.stack[layer]!.index.count))[fs.union.sourceEntry(pos)] = k + 1;
   });
