@@ -17,7 +17,8 @@
  *   const stack: StackLayer[] = [];
  *   await bodies.indexLayers(await image.layers(), stack);
  *   bodies.take(layer, entry);                         // a spooled body to move, or undefined
- *   await bodies.writeInPlace(layer, stack[layer], (entry) => placeOf(entry));   // a read-ahead layer
+ *   const { written, confirm } = await bodies.writeInPlace(layer, stack[layer], (entry) => placeOf(entry));   // a read-ahead layer
+ *   confirm();                                         // its headers are the ones read ahead (before anything is visible)
  *   await bodies.confirmRest(stack);                   // read-ahead layers nothing was written from
  *   bodies.remove();
  *
@@ -75,6 +76,8 @@ export class LayerBodies {
   #spooled: (WrittenBodies | undefined)[] = [];
   /** Read-ahead layers whose headers no verified read has confirmed yet. */
   #unconfirmed = new Set<number>();
+  /** Headers streamed and not yet compared with the read ahead (freed by remove() if never compared). */
+  #streamed = new Set<LayerIndex>();
   /** Where bodies are written, made at the first body and closed by remove(). */
   #files: BackgroundFiles | undefined;
 
@@ -123,27 +126,32 @@ export class LayerBodies {
 
   /**
    * Streams read-ahead `layer` once, verified, writing the body of each entry `place` names to a
-   * new file at that path; then checks that the stream's headers are `index`'s. The last writes
-   * may still be under way when it returns (so the next layer's stream starts at once):
-   * `files().drain()` waits for them and throws their failure.
+   * new file at that path. `confirm()` then checks that the stream's headers are `index`'s; the
+   * caller runs it before anything becomes visible, and may leave it until the last layer has
+   * streamed (so the next stream starts at once). The last writes may still be under way when it
+   * returns: `files().drain()` waits for them and throws their failure.
    */
-  async writeInPlace(layer: number, { index, uncompressed }: StackLayer, place: (entry: number) => string | undefined): Promise<WrittenBodies> {
+  async writeInPlace(layer: number, { index, uncompressed }: StackLayer, place: (entry: number) => string | undefined): Promise<{ written: WrittenBodies; confirm: () => void }> {
     const written: WrittenBodies = new Map();
     const streamed = await this.#parse(await uncompressed(), (_, entry) => place(entry), written);
-    try {
-      if (!streamed.equals(index)) {
-        throw new LayerkitError('LAYER_CHANGED', `layer ${layer} changed while it was being unpacked: its headers differ between two reads`, { hint: 'nothing was unpacked; run it again once nothing writes to the image' });
+    this.#streamed.add(streamed);
+    const confirm = () => {
+      this.#streamed.delete(streamed);
+      try {
+        if (!streamed.equals(index)) {
+          throw new LayerkitError('LAYER_CHANGED', `layer ${layer} changed while it was being unpacked: its headers differ between two reads`, { hint: 'nothing was unpacked; run it again once nothing writes to the image' });
+        }
+      } finally {
+        streamed.free();
       }
-    } finally {
-      streamed.free();
-    }
-    this.#unconfirmed.delete(layer);
-    return written;
+      this.#unconfirmed.delete(layer);
+    };
+    return { written, confirm };
   }
 
   /** Confirms the read-ahead layers that no body was written from (their headers were used as read ahead). */
   async confirmRest(stack: StackLayer[]): Promise<void> {
-    for (const layer of [...this.#unconfirmed]) await this.writeInPlace(layer, stack[layer]!, () => undefined);
+    for (const layer of [...this.#unconfirmed]) (await this.writeInPlace(layer, stack[layer]!, () => undefined)).confirm();
   }
 
   /**
@@ -169,6 +177,8 @@ export class LayerBodies {
   /** Removes the spool and whatever is left in it. */
   remove(): void {
     this.#files?.close();
+    for (const streamed of this.#streamed) streamed.free();
+    this.#streamed.clear();
     this.writer.remove(this.dir);
   }
 

@@ -234,6 +234,17 @@ async function writeBodies(fs: UnionFS, list: number[], entries: ListedEntries, 
     placed.add(at);
     return { at, free };
   };
+  const afterStreams: (() => void)[] = [];
+  // runs what waited for the streams; on a failure the writes under way end first, so that the
+  // caller's removal of the stage finds everything that was made
+  const settle = async () => {
+    try {
+      for (const step of afterStreams.splice(0)) step();
+    } catch (error) {
+      await files.drain().catch(() => {});
+      throw error;
+    }
+  };
   for (let layer = 0; layer < supplied.length; layer++) {
     const kOf = supplied[layer];
     if (kOf === undefined) continue;
@@ -242,7 +253,7 @@ async function writeBodies(fs: UnionFS, list: number[], entries: ListedEntries, 
       // One verified stream of the layer writes every body it supplies. Each place is worked out
       // when the stream reaches its entry, while the bodies before it are being written.
       const places = new Map<number, { k: number; at: string }>();
-      const written = await context.bodies.writeInPlace(layer, fs.stack[layer]!, (entry) => {
+      const { written, confirm } = await context.bodies.writeInPlace(layer, fs.stack[layer]!, (entry) => {
         const k = (kOf[entry] ?? 0) - 1;
         if (k < 0) return undefined;
         kOf[entry] = 0;
@@ -251,15 +262,20 @@ async function writeBodies(fs: UnionFS, list: number[], entries: ListedEntries, 
         places.set(entry, { k, at });
         return at;
       });
-      for (const [entry, { k, at }] of places) {
-        const metadata = written.get(entry);
-        if (metadata === undefined) slow.push({ k, at });
-        else bodyMade(k, at, metadata);
-      }
-      // entries the stream asked nothing about (empty files)
-      for (const k1 of kOf) if (k1 > 0) slow.push({ k: k1 - 1, at: placeOf(k1 - 1).at });
+      // the check and the bookkeeping wait until every layer has streamed: here, the file worker would wait for them
+      afterStreams.push(() => {
+        confirm();
+        for (const [entry, { k, at }] of places) {
+          const metadata = written.get(entry);
+          if (metadata === undefined) slow.push({ k, at });
+          else bodyMade(k, at, metadata);
+        }
+        // entries the stream asked nothing about (empty files)
+        for (const k1 of kOf) if (k1 > 0) slow.push({ k: k1 - 1, at: placeOf(k1 - 1).at });
+      });
       continue;
     }
+    await settle(); // the places the streams took, first
     await files.drain(); // the directories of step 1, before a body is moved under them
     for (let entry = 0; entry < kOf.length; entry++) {
       const k = kOf[entry]! - 1;
@@ -277,6 +293,7 @@ async function writeBodies(fs: UnionFS, list: number[], entries: ListedEntries, 
       slow.push({ k, at });
     }
   }
+  await settle();
   await files.drain();
   for (const { k, at } of slow) {
     filesMade.push({ k, at });

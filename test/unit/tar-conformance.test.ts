@@ -11,7 +11,7 @@ import { tarEntryJson, type TarEntryJson } from '../../src/tar/entry-json.ts';
 import { TarParser } from '../../src/core/tar.ts';
 import { TarError } from '../../src/core/tar-errors.ts';
 import { carriesData } from '../../src/core/tar-types.ts';
-import { LayerIndex } from '../../src/core/layer-index.ts';
+import { LayerIndex, sameBytes } from '../../src/core/layer-index.ts';
 import { core } from '../../src/core/wasm.ts';
 import { LayerkitError } from '../../src/errors.ts';
 import { writeTar } from '../../src/tar/writer.ts';
@@ -141,6 +141,44 @@ test('LayerIndex serialises and deserialises to the same entries; damaged bytes 
     copy.free();
     const damaged = bytes.slice(0, bytes.length - 1);
     assert.throws(() => LayerIndex.deserialize(damaged), (e: unknown) => e instanceof LayerkitError && e.code === 'INDEX_CORRUPT');
+  }
+});
+
+test('sameBytes (LayerIndex.equals): equal arrays of every length 0..40 at every alignment; any one byte changed is caught', () => {
+  let checked = 0;
+  for (let length = 0; length <= 40; length++) {
+    for (const [ao, bo] of [[0, 0], [4, 0], [1, 1], [0, 3]] as const) {
+      const bytes = Uint8Array.from({ length }, (_, k) => (k * 37 + length) & 0xff);
+      const a = new Uint8Array(length + ao).subarray(ao), b = new Uint8Array(length + bo).subarray(bo);
+      a.set(bytes);
+      b.set(bytes);
+      assert.ok(sameBytes(a, b), `length ${length}, offsets ${ao}/${bo}`);
+      for (let p = 0; p < length; p++) {
+        b[p]! ^= 0x40;
+        assert.not.ok(sameBytes(a, b), `length ${length}, offsets ${ao}/${bo}, byte ${p} changed`);
+        b[p]! ^= 0x40;
+        checked++;
+      }
+    }
+  }
+  assert.not.ok(sameBytes(new Uint8Array(8), new Uint8Array(9)));
+  assert.is(checked, 4 * 820);
+});
+
+test('LayerIndex.equals: a deserialised copy is equal; an index with one header field changed is not', async () => {
+  for (const c of cases.filter((x) => !x.go.error && x.go.entries.length > 0).slice(0, 40)) {
+    const { index } = await indexLayer(streamOf([fromBase64(c.tar)]), { decompress: false });
+    const bytes = index.serialize();
+    const copy = LayerIndex.deserialize(bytes);
+    assert.ok(index.equals(copy) && copy.equals(index), c.id);
+    copy.free();
+    // the last entry's mode (byte 28 of its 64-byte record, after the 32-byte framing)
+    const changed = bytes.slice();
+    changed[32 + (index.count - 1) * 64 + 28]! ^= 0x01;
+    const other = LayerIndex.deserialize(changed);
+    assert.not.ok(index.equals(other), c.id);
+    other.free();
+    index.free();
   }
 });
 
