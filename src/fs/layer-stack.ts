@@ -93,7 +93,7 @@ function layerInput(index: LayerIndex): UnionLayerInput {
   };
   // Nothing is rewritten before the first symlink or pax global header, so the walk starts there:
   // a small loop over type bytes, where the whole walk would be compiled (and in Deno, slow).
-  for (let i = firstSymlinkOrGlobal(index); i < index.count; i++) {
+  for (let i = index.firstWithTypeflag([SYMLINK, PAX_GLOBAL]); i < index.count; i++) {
     const type: UnionEntryType = UNION_TYPES[index.type(i)] ?? 'other';
     if (type !== 'skip' && symlinks.size === 0 && type !== 'symlink' && rewritten === undefined) {
       continue; // nothing to rewrite so far (no view of the name made)
@@ -127,15 +127,6 @@ function layerInput(index: LayerIndex): UnionLayerInput {
 
 const SYMLINK = 0x32;
 const PAX_GLOBAL = 0x67;
-
-function firstSymlinkOrGlobal(index: LayerIndex): number {
-  const count = index.count;
-  for (let i = 0; i < count; i++) {
-    const typeflag = index.typeflag(i);
-    if (typeflag === SYMLINK || typeflag === PAX_GLOBAL) return i;
-  }
-  return count;
-}
 
 /** Merges layers [from, to) of the stack (all by default); entry numbers stay the layers' own. */
 export function mergeStack(stack: StackLayer[], from = 0, to = stack.length): UnionIndex {

@@ -182,6 +182,24 @@ test('LayerIndex.equals: a deserialised copy is equal; an index with one header 
   }
 });
 
+test('LayerIndex.firstWithTypeflag equals a walk over typeflag(i), from every start, on the corpus', async () => {
+  let found = 0;
+  for (const c of cases.filter((x) => !x.go.error && x.go.entries.length > 0)) {
+    const { index } = await indexLayer(streamOf([fromBase64(c.tar)]), { decompress: false });
+    const flags = Array.from({ length: index.count }, (_, i) => index.typeflag(i));
+    for (const wanted of [[0x32, 0x67], [0x30], [0x35, 0x31]]) {
+      for (let from = 0; from <= index.count; from++) {
+        let expected = from;
+        while (expected < index.count && !wanted.includes(flags[expected]!)) expected++;
+        assert.is(index.firstWithTypeflag(wanted, from), expected, `${c.id}: ${wanted} from ${from}`);
+        if (expected < index.count) found++;
+      }
+    }
+    index.free();
+  }
+  assert.ok(found > 50, `${found} starts found an entry`);
+});
+
 test('records are 64 bytes: an index uses 64 B per entry plus its path bytes (and small extras)', async () => {
   assert.is(Number(core().exports.ENTRY_SIZE.value), 64);
   // A layer-like tar from the writer: 3000 entries, owner names, a few symlinks.
