@@ -24,6 +24,7 @@ const SERIAL_VERSION = 1;
 const SERIAL_HEADER = 32;
 
 const utf8 = new TextDecoder();
+const EMPTY = new Uint8Array(0);
 
 /**
  * Whether two byte arrays hold the same bytes: four a step where both are 4-aligned, then the
@@ -41,7 +42,6 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   for (; k < a.length; k++) if (a[k] !== b[k]) return false;
   return true;
 }
-const EMPTY = new Uint8Array(0);
 
 /** Raw pointers into WebAssembly memory, for kernels that read the table in place (assembly/union.ts). */
 export interface LayerIndexLayout {

@@ -197,10 +197,11 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
 }
 
 /**
- * Step 2 of writeView: the body of every regular file in `list`, once per inode (the list position
- * of the first name of each goes in `firstOfInode`). A read-ahead layer's bodies are written in place from its one
- * verified stream; a spooled body is moved into place; anything else (sparse, empty, a place
- * taken) is read through the union. Bodies go in stream order: layer by layer, by offset.
+ * Step 2 of writeView: the body of every regular file in `list`, once per inode (the list
+ * position of the first name of each goes in `firstOfInode`). A read-ahead layer's bodies are
+ * written in place from its one verified stream; a spooled body is moved into place; anything else
+ * (sparse, empty, a place taken) is read through the union. Bodies go in stream order: layer by
+ * layer, by offset.
  */
 async function writeBodies(fs: UnionFS, list: number[], entries: ListedEntries, root: Root, context: WriteContext, firstOfInode: Map<number, number>): Promise<Made[]> {
   const { writer } = root;
@@ -262,7 +263,8 @@ async function writeBodies(fs: UnionFS, list: number[], entries: ListedEntries, 
         places.set(entry, { k, at });
         return at;
       });
-      // the check and the bookkeeping wait until every layer has streamed: here, the file worker would wait for them
+      // the header check and the bookkeeping wait until every layer has streamed: done here, they
+      // would keep the next layer's first bodies from the file worker
       afterStreams.push(() => {
         confirm();
         for (const [entry, { k, at }] of places) {
