@@ -128,7 +128,8 @@ export class LayerBodies {
    * Streams read-ahead `layer` once, verified, writing the body of each entry `place` names to a
    * new file at that path. `confirm()` then checks that the stream's headers are `index`'s; the
    * caller runs it before anything becomes visible, and may leave it until the last layer has
-   * streamed (so the next stream starts at once). The last writes may still be under way when it
+   * streamed (so the next stream starts at once; the streamed indexes kept until then take at most
+   * as much memory again as the stack's own). The last writes may still be under way when it
    * returns: `files().drain()` waits for them and throws their failure.
    */
   async writeInPlace(layer: number, { index, uncompressed }: StackLayer, place: (entry: number) => string | undefined): Promise<{ written: WrittenBodies; confirm: () => void }> {
