@@ -82,16 +82,18 @@ export const median = (xs: number[]): number => {
 export const mbps = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
 
 /**
- * Collects garbage now, where the runtime lets a program ask (Bun; Node and Deno started with
- * --expose-gc, as bench-all starts them), so that one case's garbage is not collected in the
- * next case's time. Returns false where it cannot.
+ * A full collection now, where the runtime lets a program ask (Bun; Node and Deno started with
+ * --expose-gc, as bench-all starts them); undefined where it cannot.
  */
-export function collectGarbage(): boolean {
-  const g = globalThis as any;
-  if (typeof g.Bun?.gc === 'function') { g.Bun.gc(true); return true; }
-  if (typeof g.gc === 'function') { g.gc(); return true; }
-  return false;
+function garbageCollector(): (() => void) | undefined {
+  const g = globalThis as { Bun?: { gc?: (sync: boolean) => void }; gc?: () => void };
+  const bunGc = g.Bun?.gc;
+  if (typeof bunGc === 'function') return () => bunGc(true);
+  return typeof g.gc === 'function' ? g.gc : undefined;
 }
+
+/** Collects garbage now where it can, so that one case's garbage is not collected in the next case's time. */
+const collectGarbage = (): void => garbageCollector()?.();
 
 /**
  * Warm-up runs of every case, then `runs` rounds that time each case once, in turn: on a shared
@@ -135,7 +137,7 @@ export async function runWorkload(w: Workload, options: RunOptions): Promise<Run
   });
   return {
     workload: w.name, title: w.title, runtime, version: runtimeVersion(), bytes: w.bytes, runs: options.runs,
-    gcBetweenRuns: collectGarbage(), ratio: w.ratio, runtimes: w.runtimes ?? ['node', 'deno', 'bun'], cases: results,
+    gcBetweenRuns: garbageCollector() !== undefined, ratio: w.ratio, runtimes: w.runtimes ?? ['node', 'deno', 'bun'], cases: results,
   };
 }
 

@@ -44,18 +44,19 @@ export function layerkitCommand(): [string, string[]] {
  * is Node. Node 20 reads and parses the file that variable names as it starts, before any program
  * runs: ~90 ms a start on the machine the committed figures come from, where it names the system's
  * certificate bundle (`node -e 0`: ~145 ms with it, ~50 ms without). The commands timed make no
- * TLS connection, and the peer programs pay nothing of the kind. `unset` names what went, for notes.
+ * TLS connection, and the peer programs pay nothing of the kind. `unset` names what went, and
+ * `noteSuffix` says so for a case's note ('' when nothing went).
  */
-export function layerkitEnv(base: NodeJS.ProcessEnv = process.env): { env: NodeJS.ProcessEnv; unset?: string } {
-  if (runtime !== 'node' || base.NODE_EXTRA_CA_CERTS === undefined) return { env: base };
+export function layerkitEnv(base: NodeJS.ProcessEnv = process.env): { env: NodeJS.ProcessEnv; unset?: string; noteSuffix: string } {
+  if (runtime !== 'node' || base.NODE_EXTRA_CA_CERTS === undefined) return { env: base, noteSuffix: '' };
   const { NODE_EXTRA_CA_CERTS: _, ...env } = base;
-  return { env, unset: 'NODE_EXTRA_CA_CERTS' };
+  return { env, unset: 'NODE_EXTRA_CA_CERTS', noteSuffix: '; NODE_EXTRA_CA_CERTS unset' };
 }
 
 /** A layerkit CLI run, timed as one process (start-up included), like the peer programs. */
 export function layerkitCase(name: string, args: string[], options: { note?: string; env?: NodeJS.ProcessEnv } = {}): Case {
   const [command, prefix] = layerkitCommand();
-  const { env, unset } = layerkitEnv(options.env);
-  const note = `${options.note ?? `layerkit CLI on ${runtime}, process`}${unset ? `; ${unset} unset` : ''}`;
+  const { env, noteSuffix } = layerkitEnv(options.env);
+  const note = `${options.note ?? `layerkit CLI on ${runtime}, process`}${noteSuffix}`;
   return { ...commandCase(name, command, [...prefix, ...args], { env }), note };
 }

@@ -202,10 +202,10 @@ export default workload(import.meta, {
     };
     // Node without the variable that makes every Node process parse a certificate bundle at start
     // (see layerkitEnv); where it is set, the start as it comes is timed too
-    const { env, unset } = layerkitEnv();
+    const { env, unset, noteSuffix } = layerkitEnv();
     const asStarted = unset === undefined ? [] : [freshTreeCase(`layerkit unpack, ${unset} kept`, out, scripts.layerkit, `as started on this machine: Node parses the file ${unset} names at start`, command, before)];
     return [
-      freshTreeCase('layerkit unpack', out, scripts.layerkit, `${mine.length} paths; a new directory every run, on ${where}${unset ? `; ${unset} unset` : ''}`, command, before, env),
+      freshTreeCase('layerkit unpack', out, scripts.layerkit, `${mine.length} paths; a new directory every run, on ${where}${noteSuffix}`, command, before, env),
       ...asStarted,
       freshTreeCase('umoci unpack', out, scripts.umoci, 'umoci 0.4.7', 'umoci', before),
       freshTreeCase('GNU tar -xf', out, scripts.tar, 'flattened tar (layerkit export)', 'tar', before),

@@ -286,29 +286,49 @@ export class LayerIndex {
     return header;
   }
 
-  /** The index as bytes (records, arena, extras, digests, names), for a store to cache by diffID. */
-  serialize(): Uint8Array {
+  /**
+   * What serialize() writes: the header's counts (count, arena, extras, digests present, names)
+   * and the memory regions that follow them (records, arena, extras, digests, names), in order.
+   */
+  #serialParts(): { counts: number[]; regions: [ptr: number, length: number][] } {
     const count = this.count, arenaLen = this.t(T.arenaLen), metaLen = this.t(T.metaLen), nameCount = this.t(T.nameCount);
     const digests = this.t(T.digests) !== 0;
-    const parts: [number, number][] = [
-      [this.t(T.entries), count * ENTRY_SIZE], [this.t(T.arena), arenaLen], [this.t(T.meta), metaLen],
-      [digests ? this.t(T.digests) : 0, digests ? count * 32 : 0], [this.t(T.names), nameCount * 4],
-    ];
-    const out = new Uint8Array(SERIAL_HEADER + parts.reduce((n, [, len]) => n + len, 0));
+    return {
+      counts: [count, arenaLen, metaLen, digests ? 1 : 0, nameCount],
+      regions: [
+        [this.t(T.entries), count * ENTRY_SIZE], [this.t(T.arena), arenaLen], [this.t(T.meta), metaLen],
+        [digests ? this.t(T.digests) : 0, digests ? count * 32 : 0], [this.t(T.names), nameCount * 4],
+      ],
+    };
+  }
+
+  /** The index as bytes (records, arena, extras, digests, names), for a store to cache by diffID. */
+  serialize(): Uint8Array {
+    const { counts, regions } = this.#serialParts();
+    const out = new Uint8Array(SERIAL_HEADER + regions.reduce((n, [, len]) => n + len, 0));
     const header = new DataView(out.buffer);
-    [SERIAL_MAGIC, SERIAL_VERSION, count, arenaLen, metaLen, digests ? 1 : 0, nameCount, 0].forEach((v, k) => header.setUint32(k * 4, v, true));
+    [SERIAL_MAGIC, SERIAL_VERSION, ...counts, 0].forEach((v, k) => header.setUint32(k * 4, v, true));
     let at = SERIAL_HEADER;
     const memory = this.u8;
-    for (const [ptr, len] of parts) {
+    for (const [ptr, len] of regions) {
       out.set(memory.subarray(ptr, ptr + len), at);
       at += len;
     }
     return out;
   }
 
-  /** Whether `other` holds the same entries, byte for byte (the same tar indexed twice does). */
+  /**
+   * Whether `other` holds the same entries, byte for byte (the same tar indexed twice does): the
+   * bytes serialize() would write for each, compared where they lie, without copying them out.
+   */
   equals(other: LayerIndex): boolean {
-    return sameBytes(this.serialize(), other.serialize());
+    const a = this.#serialParts(), b = other.#serialParts();
+    if (a.counts.some((n, k) => n !== b.counts[k])) return false;
+    const am = this.u8, bm = other.u8;
+    return a.regions.every(([ap, len], k) => {
+      const bp = b.regions[k]![0];
+      return sameBytes(am.subarray(ap, ap + len), bm.subarray(bp, bp + len));
+    });
   }
 
   /** Rebuilds an index in WebAssembly memory from `serialize()` output; checks the framing. */
