@@ -69,9 +69,10 @@ export function hashBytes(p: usize, n: i32): u32 {
 
 /**
  * Whether `n` bytes at `a` and `b` are equal: 16 bytes at a time, the last block overlapping the
- * one before (so no byte-wise tail), words below 16 bytes.
+ * one before (so no byte-wise tail), words below 16 bytes. Inlined: V8 does not inline wasm calls,
+ * and the call cost ~5% of lookupMany (measured, paired runs in one process).
  */
-export function sameBytes(a: usize, b: usize, n: i32): bool {
+@inline export function sameBytes(a: usize, b: usize, n: i32): bool {
   if (n >= 16) {
     const last = <usize>(n - 16);
     for (let i: usize = 0; i < last; i += 16) {
@@ -165,9 +166,9 @@ let scannedHash: u32 = 0;
  * Finds the end of the path that starts at `start` (the next NUL, or `len`) 16 bytes at a time,
  * hashing it on the way (into scannedHash: one read of each path), and whether it may need
  * cleaning: a `/` or `.` at its start or right after a `/`, or a `/` at its end. Returns
- * end << 1 | needsCleaning. Never reads at or past `len`.
+ * end << 1 | needsCleaning. Never reads at or past `len`. Inlined into lookupMany's one call site.
  */
-function scanPath(ptr: usize, start: i32, len: i32): i32 {
+@inline function scanPath(ptr: usize, start: i32, len: i32): i32 {
   const zero = i8x16.splat(0), slash = i8x16.splat(<i8>SLASH), dot = i8x16.splat(<i8>DOT);
   let i = start;
   let afterSlash: u32 = 1; // the first byte counts as following a separator
