@@ -67,7 +67,6 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   const auth = options.auth ?? 'none';
   const users = options.users ?? { alice: 'wonderland' };
   const dir = mkdtempSync(join(tmpdir(), 'layerkit-registry-'));
-  const port = await freePort();
   let authBlock = '';
   let tokenServer: TokenServer | undefined;
   if (auth === 'basic') {
@@ -78,23 +77,11 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     tokenServer = await startTokenServer(dir, users, options.tokenSeconds ?? 300);
     authBlock = `auth:\n  token:\n    realm: ${tokenServer.url}/token\n    service: layerkit-test\n    issuer: layerkit-test-issuer\n    rootcertbundle: ${join(dir, 'cert.pem')}\n`;
   }
-  const config = [
-    'version: 0.1',
-    'log:\n  level: info\n  formatter: text',
-    `storage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false`,
-    `http:\n  addr: 127.0.0.1:${port}\n  secret: ${cryptoRandom(16).toString('hex')}`,
-    authBlock,
-  ].join('\n');
-  writeFileSync(join(dir, 'config.yml'), config);
-  // The log goes to a file, not a pipe: a test blocked in spawnSync must not stall the registry on a full pipe.
   const logFile = join(dir, 'registry.log');
-  const logFd = openSync(logFile, 'w');
-  const child = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-  if (options.unref) child.unref();
   const logged = () => readFileSync(logFile, 'utf8');
+  const { port, child } = await serveOnFreePort(dir, authBlock, logFile);
+  if (options.unref) child.unref();
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilServing(url, child, logged);
   return {
     host: `127.0.0.1:${port}`,
     url,
@@ -112,13 +99,47 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   };
 }
 
-async function waitUntilServing(url: string, child: ChildProcess, log: () => string): Promise<void> {
+/**
+ * Starts the registry of `dir` on a free port. freePort closes the port before the registry binds
+ * it, so another socket can take it in between: a registry that exits then (address in use) is
+ * started again on a new port, twice at most.
+ */
+async function serveOnFreePort(dir: string, authBlock: string, logFile: string): Promise<{ port: number; child: ChildProcess }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const config = [
+      'version: 0.1',
+      'log:\n  level: info\n  formatter: text',
+      `storage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false`,
+      `http:\n  addr: 127.0.0.1:${port}\n  secret: ${cryptoRandom(16).toString('hex')}`,
+      authBlock,
+    ].join('\n');
+    writeFileSync(join(dir, 'config.yml'), config);
+    // The log goes to a file, not a pipe: a test blocked in spawnSync must not stall the registry on a full pipe.
+    const logFd = openSync(logFile, 'w');
+    const child = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', logFd, logFd] });
+    closeSync(logFd);
+    if (await waitUntilServing(`http://127.0.0.1:${port}`, port, child, () => readFileSync(logFile, 'utf8'), attempt < 3)) return { port, child };
+  }
+}
+
+/**
+ * Waits until `child` serves on `port`: its log says it listens there and /v2/ answers (an answer
+ * alone could come from another server that holds the port). False when the child exits first
+ * and `retry` allows another port; otherwise an exit or a timeout throws.
+ */
+async function waitUntilServing(url: string, port: number, child: ChildProcess, log: () => string, retry: boolean): Promise<boolean> {
+  const listening = `listening on 127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}):\n${log()}`);
+    if (child.exitCode !== null) {
+      if (retry) return false;
+      throw new Error(`docker-registry exited (${child.exitCode}):\n${log()}`);
+    }
     try {
+      if (!log().includes(listening)) throw new Error('not listening yet');
       const response = await fetch(`${url}/v2/`);
       await response.body?.cancel();
-      return;
+      if (child.exitCode === null) return true;
     } catch {
       await new Promise((r) => setTimeout(r, 50));
     }
