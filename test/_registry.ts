@@ -79,7 +79,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
   }
   const logFile = join(dir, 'registry.log');
   const logged = () => readFileSync(logFile, 'utf8');
-  const { port, child } = await serveOnFreePort(dir, authBlock, logFile);
+  const { port, child } = await serveOnFreePort(dir, authBlock, logFile, logged);
   if (options.unref) child.unref();
   const url = `http://127.0.0.1:${port}`;
   return {
@@ -104,7 +104,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
  * it, so another socket can take it in between: a registry that exits then (address in use) is
  * started again on a new port, twice at most.
  */
-async function serveOnFreePort(dir: string, authBlock: string, logFile: string): Promise<{ port: number; child: ChildProcess }> {
+async function serveOnFreePort(dir: string, authBlock: string, logFile: string, log: () => string): Promise<{ port: number; child: ChildProcess }> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const config = [
@@ -119,7 +119,7 @@ async function serveOnFreePort(dir: string, authBlock: string, logFile: string):
     const logFd = openSync(logFile, 'w');
     const child = spawn(REGISTRY_BINARY, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', logFd, logFd] });
     closeSync(logFd);
-    if (await waitUntilServing(`http://127.0.0.1:${port}`, port, child, () => readFileSync(logFile, 'utf8'), attempt < 3)) return { port, child };
+    if (await waitUntilServing(port, child, log, attempt < 3)) return { port, child };
   }
 }
 
@@ -128,7 +128,8 @@ async function serveOnFreePort(dir: string, authBlock: string, logFile: string):
  * alone could come from another server that holds the port). False when the child exits first
  * and `retry` allows another port; otherwise an exit or a timeout throws.
  */
-async function waitUntilServing(url: string, port: number, child: ChildProcess, log: () => string, retry: boolean): Promise<boolean> {
+async function waitUntilServing(port: number, child: ChildProcess, log: () => string, retry: boolean): Promise<boolean> {
+  const url = `http://127.0.0.1:${port}`;
   const listening = `listening on 127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) {

@@ -143,10 +143,11 @@ async function writeView(fs: UnionFS, list: number[], root: Root, context: Write
   for (const m of filesMade) made.push(m);
   if (nodes.length) writer.mknod(nodes.splice(0));
   for (const [first, k] of links) {
-    const existing = root.place(entries.path(first));
+    const firstPath = entries.path(first);
+    const existing = root.place(firstPath);
     const type = entries.type(k);
     const want = type === 'file' ? 'file' : type === 'symlink' ? 'symlink' : 'other';
-    if (writer.kind(existing) !== want) throw new LayerkitError('HARDLINK_INVALID', `${entries.path(k)}: its link target ${entries.path(first)} is not a ${want} in the target directory`, { hint: 'the layer is refused' });
+    if (writer.kind(existing) !== want) throw new LayerkitError('HARDLINK_INVALID', `${entries.path(k)}: its link target ${firstPath} is not a ${want} in the target directory`, { hint: 'the layer is refused' });
     const at = root.place(entries.path(k));
     writer.link(existing, at);
     made.push({ k, at });
